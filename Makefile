@@ -1,0 +1,70 @@
+# jianbao — make site · make test · make bench · make install
+.SUFFIXES:
+
+PREFIX   ?= /usr/local
+
+VERSION   = 0.1.0
+PKGS      = libcmark-gfm lua5.4 libgit2 libpng pangocairo cairo-pdf yaml-0.1
+
+WARNINGS  = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wvla \
+            -Wnull-dereference -Wimplicit-fallthrough -Wno-unused-parameter
+# pkg-config runs once, after the dependencies are installed (lazy, cached).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -DJIANBAO_VERSION='"$(VERSION)"' -MMD -MP
+ALL_LIBS   = $(PKG_LIBS) -lcmark-gfm-extensions -lcsv -lm
+
+SRCS = $(wildcard generator/*.c)
+OBJS = $(SRCS:generator/%.c=build/%.o)
+LIB_OBJS = $(filter-out build/main.o,$(OBJS))
+
+.PHONY: all site test bench install deps test-deps clean
+
+all: jianbao
+
+# Installs what pkg-config does not find (Debian packages, via apt-get).
+deps:
+	@pkg-config --exists $(PKGS) && test -f /usr/include/csv.h \
+	  && test -f /usr/include/cmark-gfm-core-extensions.h \
+	  || scripts/install-deps build
+
+test-deps: deps
+	@scripts/install-deps test
+
+build/%.o: generator/%.c | deps
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+jianbao: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(ALL_LIBS)
+
+site: jianbao
+	./jianbao build --out public
+	@echo "site: open public/index.html (or serve it: python3 -m http.server -d public)"
+
+# Unit tests link the generator's modules; the rest drive the binary.
+TEST_SRCS = $(wildcard tests/unit/*.c)
+TEST_BINS = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
+
+build/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJS) | deps
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -Igenerator -o $@ $< $(LIB_OBJS) $(ALL_LIBS)
+
+test: jianbao $(TEST_BINS) test-deps
+	@tests/run $(TEST_BINS)
+
+bench: jianbao
+	@scripts/install-deps bench
+	@scripts/bench
+
+install: jianbao
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/jianbao
+	install -m 755 jianbao $(DESTDIR)$(PREFIX)/bin/jianbao
+	cp -R themes $(DESTDIR)$(PREFIX)/share/jianbao/
+
+clean:
+	rm -rf build jianbao public
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,120 @@
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "util.h"
+
+static diag_format S_format = DIAG_PLAIN;
+static int S_quiet;
+static int S_errors;
+static int S_warnings;
+
+void diag_set_format(diag_format f)
+{
+	S_format = f;
+}
+
+void diag_set_quiet(int quiet)
+{
+	S_quiet = quiet;
+}
+
+/* GitHub annotations need %, CR and LF escaped in the message, and also ,
+ * and : in property values. */
+static void S_put_gh(buf *b, const char *s, int property)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '%': buf_puts(b, "%25"); break;
+		case '\r': buf_puts(b, "%0D"); break;
+		case '\n': buf_puts(b, "%0A"); break;
+		case ':': property ? buf_puts(b, "%3A") : buf_putc(b, ':'); break;
+		case ',': property ? buf_puts(b, "%2C") : buf_putc(b, ','); break;
+		default: buf_putc(b, *s);
+		}
+	}
+}
+
+static void S_report(const char *kind, const char *file, int line, int col, const char *fmt, va_list ap)
+{
+	buf msg = BUF_INIT, out = BUF_INIT;
+	buf_vprintf(&msg, fmt, ap);
+	if (S_format == DIAG_GITHUB) {
+		buf_printf(&out, "::%s", kind);
+		if (file) {
+			buf_puts(&out, " file=");
+			S_put_gh(&out, file, 1);
+			if (line > 0)
+				buf_printf(&out, ",line=%d", line);
+			if (col > 0)
+				buf_printf(&out, ",col=%d", col);
+		}
+		buf_puts(&out, "::");
+		S_put_gh(&out, buf_cstr(&msg), 0);
+	} else {
+		if (file) {
+			buf_puts(&out, file);
+			if (line > 0)
+				buf_printf(&out, ":%d", line);
+			if (line > 0 && col > 0)
+				buf_printf(&out, ":%d", col);
+			buf_puts(&out, ": ");
+		} else {
+			buf_puts(&out, "jianbao: ");
+		}
+		buf_printf(&out, "%s: %s", kind, buf_cstr(&msg));
+	}
+	buf_putc(&out, '\n');
+	fputs(buf_cstr(&out), stderr);
+	fflush(stderr);
+	buf_free(&msg);
+	buf_free(&out);
+}
+
+void diag_error(const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	S_report("error", file, line, col, fmt, ap);
+	va_end(ap);
+	S_errors++;
+}
+
+void diag_warning(const char *file, int line, int col, const char *fmt, ...)
+{
+	S_warnings++;
+	if (S_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	S_report("warning", file, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void diag_note(const char *fmt, ...)
+{
+	if (S_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("jianbao: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int diag_errors(void)
+{
+	return S_errors;
+}
+
+int diag_warnings(void)
+{
+	return S_warnings;
+}
+
+void diag_reset(void)
+{
+	S_errors = S_warnings = 0;
+}

@@ -1,0 +1,33 @@
+/* diag — user-facing diagnostics.
+ *
+ * Every problem with the user's input is reported as
+ *   file:line:col: error: message
+ * (or in GitHub's annotation format), counted, and the build keeps going
+ * where it can so that one run shows them all; main() decides the exit code
+ * from diag_errors(). */
+#ifndef JB_DIAG_H
+#define JB_DIAG_H
+
+typedef enum diag_format {
+	DIAG_PLAIN,
+	DIAG_GITHUB, /* ::error file=F,line=L,col=C::message */
+} diag_format;
+
+void diag_set_format(diag_format f);
+/* Suppresses warnings (errors are always printed). */
+void diag_set_quiet(int quiet);
+
+/* line/col are 1-based; 0 leaves them out. file may be NULL for
+ * problems that belong to no file. */
+void diag_error(const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void diag_warning(const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Prints a progress or summary line to stderr unless quiet. */
+void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int diag_errors(void);
+int diag_warnings(void);
+void diag_reset(void);
+
+#endif

@@ -1,0 +1,259 @@
+/* jianbao — builds the 工作简报 portal from a git repository.
+ * The command line: parses options, runs the stages in order, decides the
+ * exit code. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "diag.h"
+#include "model.h"
+#include "output.h"
+#include "render.h"
+#include "script.h"
+#include "source.h"
+#include "theme.h"
+#include "util.h"
+
+#ifndef JIANBAO_VERSION
+#define JIANBAO_VERSION "0.1.0"
+#endif
+
+enum { EXIT_CONTENT = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+static volatile sig_atomic_t S_interrupted;
+
+static void S_on_signal(int sig)
+{
+	(void)sig;
+	S_interrupted = 1;
+}
+
+static void S_usage(FILE *f)
+{
+	fputs("usage: jianbao build [options]     build the site into a folder\n"
+	      "       jianbao version\n"
+	      "\n"
+	      "build options:\n"
+	      "  --repo DIR        the git repository holding the content (default: the one\n"
+	      "                    containing the current directory)\n"
+	      "  --content SUBDIR  the content folder inside it (default: content)\n"
+	      "  --out DIR         where the site goes (default: public); it is replaced\n"
+	      "                    atomically, and only when the build succeeds\n"
+	      "  --rev REV         build this commit (sha, tag, branch, HEAD~1, ...) from the\n"
+	      "                    object database instead of the working tree; works in bare\n"
+	      "                    repositories and never touches the worktree\n"
+	      "  --no-git          build a plain folder (no history: file dates unknown)\n"
+	      "  --base-url URL    override site.base_url\n"
+	      "  --drafts          include pages marked draft: true\n"
+	      "  --diagnostics FMT plain (file:line:col: error: ...) or github (annotations)\n"
+	      "  --quiet           print errors only\n"
+	      "\n"
+	      "SOURCE_DATE_EPOCH, when set, is the build date (seconds since 1970).\n"
+	      "Exit status: 0 built, 1 errors in the content (nothing published), 2 bad usage,\n"
+	      "130 interrupted.\n",
+	      f);
+}
+
+typedef struct build_args {
+	const char *repo, *content, *out, *rev, *base_url, *diagnostics;
+	int no_git, drafts, quiet;
+} build_args;
+
+static double S_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The build date: SOURCE_DATE_EPOCH, else the built commit's date. */
+static int S_build_date(source *src, char out[11])
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	jb_date d;
+	if (sde) {
+		char *end = NULL;
+		errno = 0;
+		long long v = strtoll(sde, &end, 10);
+		if (!*sde || *end || errno || v < 0 || v > 253402300799LL || sde[0] == '+' || sde[0] == ' ') {
+			diag_error(NULL, 0, 0, "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01, got '%s'",
+			           sde);
+			return -1;
+		}
+		date_from_time(v, 0, &d);
+		date_format_iso(&d, out);
+		return 0;
+	}
+	int64_t when;
+	int offset;
+	if (source_commit_time(src, &when, &offset) == 0) {
+		date_from_time(when, offset, &d);
+		date_format_iso(&d, out);
+	} else {
+		out[0] = '\0';
+	}
+	return 0;
+}
+
+static int S_build(const build_args *a)
+{
+	double t0 = S_now();
+	if (a->diagnostics) {
+		if (!strcmp(a->diagnostics, "github"))
+			diag_set_format(DIAG_GITHUB);
+		else if (strcmp(a->diagnostics, "plain") != 0) {
+			fprintf(stderr, "jianbao: --diagnostics must be plain or github\n");
+			return EXIT_USAGE;
+		}
+	}
+	diag_set_quiet(a->quiet);
+	const char *content = a->content ? a->content : "content";
+	if (strcmp(content, ".") != 0 && !path_is_safe_relative(content)) {
+		diag_error(NULL, 0, 0, "--content must be a relative folder inside the repository, got '%s'", content);
+		return EXIT_USAGE;
+	}
+	const char *out_dir = a->out ? a->out : "public";
+
+	source_options so = {.repo_dir = a->repo, .rev = a->rev, .no_git = a->no_git};
+	source *src = source_open(&so);
+	if (!src)
+		return EXIT_CONTENT;
+
+	lua_State *L = NULL;
+	theme *th = NULL;
+	site_model model = {0};
+	strmap history = STRMAP_INIT;
+	site_config cfg = {0};
+	output *out = NULL;
+	int rc = EXIT_CONTENT;
+	char build_date[11];
+
+	if (S_build_date(src, build_date) < 0)
+		goto done;
+	L = script_new(NULL);
+	if (config_load(L, src, content, a->base_url, &cfg) < 0)
+		goto done;
+	th = theme_open(src, cfg.theme);
+	if (!th)
+		goto done;
+	if (source_history(src, content, &history) < 0)
+		goto done;
+	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history};
+	if (model_load(&model, src, &mo) < 0 || diag_errors())
+		goto done;
+
+	out = output_begin(out_dir);
+	if (!out)
+		goto done;
+	render_options ro = {
+		.L = L, .src = src, .theme = th, .config = &cfg, .model = &model, .out = out,
+		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
+		.commit = source_commit_id(src), .interrupted = &S_interrupted,
+	};
+	if (render_site(&ro) < 0 || diag_errors() || S_interrupted) {
+		if (S_interrupted)
+			diag_error(NULL, 0, 0, "interrupted: nothing was published");
+		goto done;
+	}
+	size_t files = output_count(out);
+	if (output_commit(out) < 0) {
+		out = NULL;
+		goto done;
+	}
+	out = NULL;
+	diag_note("built %zu bulletins, %zu pages (%zu files) from %s into %s/ in %.2f s", model.nbulletins,
+	          model.npages, files, source_describe(src), out_dir, S_now() - t0);
+	rc = 0;
+done:
+	if (out) {
+		output_abort(out);
+		if (rc != 0 && !S_interrupted)
+			diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
+	} else if (rc != 0 && diag_errors()) {
+		diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
+	}
+	model_free(&model);
+	source_history_free(&history);
+	theme_free(th);
+	config_free(&cfg);
+	script_close(L);
+	source_free(src);
+	return S_interrupted ? EXIT_INTERRUPTED : rc;
+}
+
+static int S_cmd_build(int argc, char **argv)
+{
+	enum { O_REPO = 256, O_CONTENT, O_OUT, O_REV, O_NOGIT, O_BASE, O_DRAFTS, O_DIAG, O_QUIET, O_HELP };
+	static const struct option opts[] = {
+		{"repo", required_argument, NULL, O_REPO},       {"content", required_argument, NULL, O_CONTENT},
+		{"out", required_argument, NULL, O_OUT},         {"rev", required_argument, NULL, O_REV},
+		{"no-git", no_argument, NULL, O_NOGIT},          {"base-url", required_argument, NULL, O_BASE},
+		{"drafts", no_argument, NULL, O_DRAFTS},         {"diagnostics", required_argument, NULL, O_DIAG},
+		{"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	build_args a = {0};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "qo:", opts, NULL)) != -1) {
+		switch (c) {
+		case O_REPO: a.repo = optarg; break;
+		case O_CONTENT: a.content = optarg; break;
+		case 'o':
+		case O_OUT: a.out = optarg; break;
+		case O_REV: a.rev = optarg; break;
+		case O_NOGIT: a.no_git = 1; break;
+		case O_BASE: a.base_url = optarg; break;
+		case O_DRAFTS: a.drafts = 1; break;
+		case O_DIAG: a.diagnostics = optarg; break;
+		case 'q':
+		case O_QUIET: a.quiet = 1; break;
+		case O_HELP: S_usage(stdout); return 0;
+		default:
+			fprintf(stderr, "jianbao build: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			S_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "jianbao build: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return S_build(&a);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = S_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (argc < 2) {
+		S_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "build"))
+		return S_cmd_build(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("jianbao %s\n", JIANBAO_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		S_usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "jianbao: unknown command '%s'\n", cmd);
+	S_usage(stderr);
+	return EXIT_USAGE;
+}

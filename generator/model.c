@@ -1,0 +1,432 @@
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "markdown.h"
+
+/* ---- typed front matter fields ---- */
+
+typedef struct fm_ctx {
+	const char *file;
+	const yval *meta;
+	int errors;
+} fm_ctx;
+
+static const yval *S_field(fm_ctx *c, const char *key)
+{
+	return yval_get(c->meta, key);
+}
+
+static void S_type_error(fm_ctx *c, const yval *v, const char *key, const char *want)
+{
+	if (v->kind == YV_SCALAR)
+		diag_error(c->file, v->line, v->col, "'%s' must be %s, got \"%s\"", key, want, v->str);
+	else
+		diag_error(c->file, v->line, v->col, "'%s' must be %s, not %s", key, want, yval_kind_name(v));
+	c->errors++;
+}
+
+/* A string field; NULL when absent.  Scalars of any style are strings. */
+static char *S_string(fm_ctx *c, const char *key)
+{
+	const yval *v = S_field(c, key);
+	if (!v)
+		return NULL;
+	if (v->kind != YV_SCALAR) {
+		S_type_error(c, v, key, "text");
+		return NULL;
+	}
+	if (v->plain && (strcmp(v->str, "~") == 0 || strcmp(v->str, "null") == 0 || !*v->str))
+		return NULL;
+	char *s = xstrdup(v->str);
+	return *str_trim(s) ? s : (free(s), NULL);
+}
+
+/* A whole number in [min, max]; 0 when absent or wrong. */
+static long S_integer(fm_ctx *c, const char *key, long min, long max)
+{
+	const yval *v = S_field(c, key);
+	if (!v)
+		return 0;
+	if (v->kind != YV_SCALAR || !v->plain) {
+		S_type_error(c, v, key, "a whole number (unquoted)");
+		return 0;
+	}
+	const char *p = v->str;
+	long n = 0;
+	int digits = 0;
+	while (*p >= '0' && *p <= '9' && digits < 10) {
+		n = n * 10 + (*p - '0');
+		p++;
+		digits++;
+	}
+	if (!digits || *p) {
+		S_type_error(c, v, key, "a whole number");
+		return 0;
+	}
+	if (n < min || n > max) {
+		diag_error(c->file, v->line, v->col, "'%s' must be between %ld and %ld, got %ld", key, min, max, n);
+		c->errors++;
+		return 0;
+	}
+	return n;
+}
+
+static int S_bool(fm_ctx *c, const char *key, int dflt)
+{
+	const yval *v = S_field(c, key);
+	if (!v)
+		return dflt;
+	if (v->kind == YV_SCALAR && v->plain) {
+		if (!strcmp(v->str, "true") || !strcmp(v->str, "yes") || !strcmp(v->str, "True"))
+			return 1;
+		if (!strcmp(v->str, "false") || !strcmp(v->str, "no") || !strcmp(v->str, "False"))
+			return 0;
+	}
+	S_type_error(c, v, key, "true or false");
+	return dflt;
+}
+
+static int S_date(fm_ctx *c, const char *key, jb_date *out)
+{
+	const yval *v = S_field(c, key);
+	if (!v)
+		return 0;
+	if (v->kind != YV_SCALAR || date_parse_iso(v->str, out) < 0) {
+		S_type_error(c, v, key, "a date like 2024-01-11");
+		return 0;
+	}
+	return 1;
+}
+
+static void S_strlist(fm_ctx *c, const char *key, strvec *out)
+{
+	const yval *v = S_field(c, key);
+	if (!v)
+		return;
+	if (v->kind == YV_SCALAR) {
+		if (*v->str)
+			strvec_push_copy(out, v->str);
+		return;
+	}
+	if (v->kind != YV_SEQ) {
+		S_type_error(c, v, key, "a list of words");
+		return;
+	}
+	for (size_t i = 0; i < v->len; i++) {
+		const yval *item = v->items[i];
+		if (item->kind != YV_SCALAR) {
+			S_type_error(c, item, key, "a list of words");
+			continue;
+		}
+		char *s = str_trim(xstrdup(item->str));
+		if (!*s || strvec_contains(out, s)) {
+			free(s);
+			continue;
+		}
+		strvec_push(out, s);
+	}
+}
+
+/* ---- pages ---- */
+
+static void S_page_free(page *p)
+{
+	if (!p)
+		return;
+	free(p->source);
+	free(p->slug);
+	free(p->title);
+	free(p->subtitle);
+	free(p->author);
+	free(p->description);
+	free(p->series);
+	free(p->publisher);
+	free(p->guidance);
+	free(p->editor);
+	strvec_free(&p->tags);
+	strvec_free(&p->authors);
+	yval_free(p->meta);
+	free(p);
+}
+
+void model_free(site_model *m)
+{
+	for (size_t i = 0; i < m->nbulletins; i++)
+		S_page_free(m->bulletins[i]);
+	for (size_t i = 0; i < m->npages; i++)
+		S_page_free(m->pages[i]);
+	free(m->bulletins);
+	free(m->pages);
+	strvec_free(&m->assets);
+	memset(m, 0, sizeof *m);
+}
+
+/* "content/bulletins/2024/01.md" relative to "content/bulletins" →
+ * "2024/01" (without the extension). */
+static char *S_stem_path(const char *path, const char *dir)
+{
+	const char *rel = path + strlen(dir);
+	while (*rel == '/')
+		rel++;
+	size_t n = strlen(rel);
+	if (n > 3 && strcmp(rel + n - 3, ".md") == 0)
+		n -= 3;
+	return xstrndup(rel, n);
+}
+
+static int S_all_digits(const char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static void S_apply_history(page *p, const strmap *history)
+{
+	const file_history *h = history ? strmap_get(history, p->source) : NULL;
+	if (!h)
+		return;
+	jb_date d;
+	if (h->created_known) {
+		date_from_time(h->created, h->created_offset, &d);
+		date_format_iso(&d, p->created);
+	}
+	if (h->updated_known) {
+		date_from_time(h->updated, h->updated_offset, &d);
+		date_format_iso(&d, p->updated);
+	}
+	for (size_t i = 0; i < h->authors.len; i++)
+		strvec_push_copy(&p->authors, h->authors.items[i]);
+}
+
+/* Reads and parses one Markdown file's front matter into a new page.
+ * Returns NULL when the page is to be skipped (errors were reported, or it
+ * is a draft). */
+static page *S_load_page(source *src, const char *path, page_kind kind, const char *kind_dir,
+                         const model_options *opts)
+{
+	char *data = NULL;
+	size_t len = 0;
+	if (source_read(src, path, &data, &len) != 0)
+		return NULL;
+	size_t bad;
+	if (!utf8_valid(data, len, &bad)) {
+		int line = 1, col = 1;
+		for (size_t i = 0; i < bad; i++) {
+			if (data[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)data[i] & 0xC0) != 0x80) {
+				col++;
+			}
+		}
+		diag_error(path, line, col, "invalid UTF-8 (content must be UTF-8 encoded)");
+		free(data);
+		return NULL;
+	}
+	fm_doc doc;
+	if (fm_parse(path, data, len, &doc) < 0) {
+		free(data);
+		return NULL;
+	}
+	page *p = xcalloc(1, sizeof *p);
+	p->kind = kind;
+	p->source = xstrdup(path);
+	p->meta = doc.meta;
+	p->body_line = doc.body_line;
+	doc.meta = NULL;
+
+	fm_ctx c = {path, p->meta, 0};
+	int draft = S_bool(&c, "draft", 0);
+	p->title = S_string(&c, "title");
+	p->subtitle = S_string(&c, "subtitle");
+	p->author = S_string(&c, "author");
+	p->description = S_string(&c, "description");
+	p->has_date = S_date(&c, "date", &p->date);
+	S_strlist(&c, "tags", &p->tags);
+	char *slug_override = S_string(&c, "slug");
+	if (kind == PAGE_BULLETIN) {
+		p->series = S_string(&c, "series");
+		p->publisher = S_string(&c, "publisher");
+		p->guidance = S_string(&c, "guidance");
+		p->editor = S_string(&c, "editor");
+		p->issue = S_integer(&c, "issue", 1, 9999);
+		p->total = S_integer(&c, "total", 1, 999999);
+	}
+	S_apply_history(p, opts->history);
+
+	if (!p->title) {
+		md_doc md = {0};
+		md_parse(&md, doc.body, doc.body_len, 0);
+		p->title = md_take_title(&md, 0);
+		md_doc_free(&md);
+		p->title_from_heading = p->title != NULL;
+	}
+	free(data);
+
+	char *stem = S_stem_path(path, kind_dir);
+	if (slug_override) {
+		if (strchr(slug_override, '/') || !path_is_safe_relative(slug_override)) {
+			const yval *v = S_field(&c, "slug");
+			diag_error(path, v->line, v->col, "'slug' must be one path segment without '/' or '..', got \"%s\"",
+			           slug_override);
+			c.errors++;
+		} else {
+			char *slash = strrchr(stem, '/');
+			char *dir = slash ? xstrndup(stem, (size_t)(slash - stem)) : xstrdup("");
+			free(stem);
+			stem = path_join(dir, slug_override);
+			free(dir);
+		}
+		free(slug_override);
+	}
+
+	if (kind == PAGE_BULLETIN) {
+		p->slug = path_join("bulletins", stem);
+		/* bulletins/YYYY/NN.md: the folder gives the year, the name the issue */
+		const char *slash = strrchr(stem, '/');
+		const char *name = slash ? slash + 1 : stem;
+		size_t dirlen = slash ? (size_t)(slash - stem) : 0;
+		int path_year = (dirlen == 4 && S_all_digits(stem, 4)) ? atoi(stem) : 0;
+		if (!p->issue && p->title)
+			p->issue = md_issue_from_title(p->title);
+		if (!p->issue && S_all_digits(name, strlen(name)) && strlen(name) <= 4)
+			p->issue = atol(name);
+		if (!p->has_date && p->created[0]) {
+			date_parse_iso(p->created, &p->date);
+			p->has_date = 1;
+		}
+		if (!p->has_date) {
+			diag_error(path, 1, 1, "bulletin has no date: add 'date: YYYY-MM-DD' to its front matter%s",
+			           source_is_git(src) ? " (it has no commit history to date it by)" : "");
+			c.errors++;
+		} else {
+			p->year = p->date.year;
+			if (path_year && path_year != p->year) {
+				const yval *v = S_field(&c, "date");
+				diag_warning(path, v ? v->line : 1, v ? v->col : 1,
+				             "date %04d-%02d-%02d is not in the year of its folder (%d)", p->date.year,
+				             p->date.month, p->date.day, path_year);
+			}
+		}
+		if (!p->issue) {
+			diag_error(path, 1, 1, "bulletin has no issue number: add 'issue: N' (第N期) to its front matter");
+			c.errors++;
+		}
+	} else {
+		/* pages/about.md → about; pages/x/index.md → x */
+		size_t n = strlen(stem);
+		if (n >= 6 && strcmp(stem + n - 6, "/index") == 0)
+			stem[n - 6] = '\0';
+		p->slug = xstrdup(stem);
+		if (!p->has_date && p->created[0]) {
+			date_parse_iso(p->created, &p->date);
+			p->has_date = 1;
+		}
+	}
+	free(stem);
+	if (!p->title) {
+		diag_error(path, p->body_line, 1, "no title: add 'title:' to the front matter or start the text with a '# ' heading");
+		c.errors++;
+	}
+	if (c.errors || (draft && !opts->drafts)) {
+		S_page_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int S_cmp_bulletins(const void *a, const void *b)
+{
+	const page *x = *(page *const *)a, *y = *(page *const *)b;
+	int64_t dx = date_days(x->date.year, x->date.month, x->date.day);
+	int64_t dy = date_days(y->date.year, y->date.month, y->date.day);
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (x->issue != y->issue)
+		return x->issue > y->issue ? -1 : 1;
+	return strcmp(x->source, y->source);
+}
+
+static void S_push_page(page ***arr, size_t *n, page *p)
+{
+	*arr = xrealloc(*arr, (*n + 1) * sizeof(page *));
+	(*arr)[(*n)++] = p;
+}
+
+int model_load(site_model *m, source *src, const model_options *opts)
+{
+	memset(m, 0, sizeof *m);
+	struct {
+		const char *sub;
+		page_kind kind;
+	} kinds[] = {{"bulletins", PAGE_BULLETIN}, {"pages", PAGE_PLAIN}};
+
+	for (size_t k = 0; k < JB_ARRAY_LEN(kinds); k++) {
+		char *dir = path_join(opts->content_dir, kinds[k].sub);
+		strvec files = STRVEC_INIT;
+		if (source_list(src, dir, &files) < 0) {
+			free(dir);
+			strvec_free(&files);
+			return -1;
+		}
+		for (size_t i = 0; i < files.len; i++) {
+			const char *f = files.items[i];
+			if (!str_ends_with(f, ".md")) {
+				diag_warning(f, 0, 0, "ignored: only .md files belong in %s/ (put other files in %s/assets/)",
+				             dir, opts->content_dir);
+				continue;
+			}
+			page *p = S_load_page(src, f, kinds[k].kind, dir, opts);
+			if (!p)
+				continue;
+			if (p->kind == PAGE_BULLETIN)
+				S_push_page(&m->bulletins, &m->nbulletins, p);
+			else
+				S_push_page(&m->pages, &m->npages, p);
+		}
+		strvec_free(&files);
+		free(dir);
+	}
+	if (m->nbulletins > 1)
+		qsort(m->bulletins, m->nbulletins, sizeof(page *), S_cmp_bulletins);
+	for (size_t i = 0; i < m->nbulletins; i++) {
+		m->bulletins[i]->next = i > 0 ? m->bulletins[i - 1] : NULL;
+		m->bulletins[i]->prev = i + 1 < m->nbulletins ? m->bulletins[i + 1] : NULL;
+	}
+
+	char *assets = path_join(opts->content_dir, "assets");
+	int rc = source_list(src, assets, &m->assets);
+	free(assets);
+	return rc;
+}
+
+int model_read_body(source *src, const page *p, char **owner, const char **body, size_t *len)
+{
+	char *data = NULL;
+	size_t n = 0;
+	if (source_read(src, p->source, &data, &n) != 0) {
+		diag_error(p->source, 0, 0, "cannot read it again while rendering");
+		return -1;
+	}
+	/* The file was validated while loading: skip the front matter lines. */
+	const char *s = data;
+	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	for (int line = 1; line < p->body_line && s < data + n; line++) {
+		const char *nl = memchr(s, '\n', (size_t)(data + n - s));
+		s = nl ? nl + 1 : data + n;
+	}
+	*owner = data;
+	*body = s;
+	*len = (size_t)(data + n - s);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* model — the site's content as typed records.
+ *
+ * Loading reads every content file once and keeps only its metadata (front
+ * matter, dates, paths); Markdown bodies are parsed again page by page when
+ * rendering, so memory stays proportional to the metadata, not the text.
+ *
+ * Content layout below the content folder:
+ *   bulletins/YYYY/NN.md   a bulletin (工作简报) issue
+ *   pages/NAME.md          a plain page, published at /NAME/
+ *   assets/…               files copied as they are to /assets/…  */
+#ifndef JB_MODEL_H
+#define JB_MODEL_H
+
+#include "frontmatter.h"
+#include "source.h"
+#include "util.h"
+
+typedef enum page_kind { PAGE_BULLETIN, PAGE_PLAIN } page_kind;
+
+typedef struct page {
+	page_kind kind;
+	char *source; /* repository-relative path of the Markdown file */
+	char *slug;   /* output folder, e.g. "bulletins/2024/01" */
+	char *title;
+	int title_from_heading; /* the title is the body's first # heading */
+	char *subtitle, *author, *description;
+	/* bulletins */
+	char *series, *publisher, *guidance, *editor;
+	long issue, total;
+	int year;
+	jb_date date;
+	int has_date;
+	strvec tags;
+	/* from git history: "" when unknown */
+	char created[11], updated[11];
+	strvec authors;
+	yval *meta; /* the whole front matter (owned), for page.params */
+	int body_line; /* first line of the Markdown body in the file */
+	struct page *prev, *next; /* older and newer issue */
+} page;
+
+typedef struct site_model {
+	page **bulletins; /* newest first */
+	size_t nbulletins;
+	page **pages; /* by source path */
+	size_t npages;
+	strvec assets; /* repository-relative paths */
+} site_model;
+
+typedef struct model_options {
+	const char *content_dir; /* "content" */
+	int drafts;              /* include pages with draft: true */
+	const strmap *history;   /* path → file_history*, may be empty */
+} model_options;
+
+/* Loads all content; problems are reported and counted (see diag_errors),
+ * loading continues past them.  Returns -1 only when nothing can be read. */
+int model_load(site_model *m, source *src, const model_options *opts);
+void model_free(site_model *m);
+
+/* Reads the page's file again and returns its Markdown body (caller frees
+ * *body via *owner).  0, or -1 after reporting. */
+int model_read_body(source *src, const page *p, char **owner, const char **body, size_t *len);
+
+#endif

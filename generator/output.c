@@ -1,0 +1,187 @@
+#define _GNU_SOURCE
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "util.h"
+
+struct output {
+	char *dir;     /* the final folder */
+	char *staging; /* the sibling being written */
+	strmap written; /* rel → origin (owned string) */
+	size_t count;
+};
+
+output *output_begin(const char *dir)
+{
+	char *clean = xstrdup(dir);
+	size_t n = strlen(clean);
+	while (n > 1 && clean[n - 1] == '/')
+		clean[--n] = '\0';
+	if (!*clean || strcmp(clean, "/") == 0 || strcmp(clean, ".") == 0 || strcmp(clean, "..") == 0) {
+		diag_error(NULL, 0, 0, "refusing to use '%s' as the output folder (it would be replaced whole)", dir);
+		free(clean);
+		return NULL;
+	}
+	struct stat st;
+	if (lstat(clean, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		diag_error(clean, 0, 0, "output path exists and is not a folder");
+		free(clean);
+		return NULL;
+	}
+	/* The parent must exist; the staging folder goes beside the output so
+	 * that the final rename stays on one file system. */
+	char *slash = strrchr(clean, '/');
+	if (slash && slash != clean) {
+		char *parent = xstrndup(clean, (size_t)(slash - clean));
+		if (mkdir_p(parent, 0755) < 0) {
+			diag_error(parent, 0, 0, "cannot create folder: %s", strerror(errno));
+			free(parent);
+			free(clean);
+			return NULL;
+		}
+		free(parent);
+	}
+	char *tmpl = xasprintf("%s.tmp-XXXXXX", clean);
+	if (!mkdtemp(tmpl)) {
+		diag_error(tmpl, 0, 0, "cannot create staging folder: %s", strerror(errno));
+		free(tmpl);
+		free(clean);
+		return NULL;
+	}
+	chmod(tmpl, 0755);
+	output *o = xcalloc(1, sizeof *o);
+	o->dir = clean;
+	o->staging = tmpl;
+	return o;
+}
+
+const char *output_staging_dir(const output *o)
+{
+	return o->staging;
+}
+
+size_t output_count(const output *o)
+{
+	return o->count;
+}
+
+static int S_write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin)
+{
+	if (!path_is_safe_relative(rel)) {
+		diag_error(origin, 0, 0, "output path '%s' is not a safe relative path (no '..', no absolute paths)", rel);
+		return -1;
+	}
+	const char *prev = strmap_get(&o->written, rel);
+	if (prev) {
+		diag_error(origin, 0, 0, "output %s is also produced by %s: two sources map to one file", rel, prev);
+		return -1;
+	}
+	strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
+
+	char *full = path_join(o->staging, rel);
+	char *slash = strrchr(full, '/');
+	*slash = '\0';
+	int rc = mkdir_p(full, 0755);
+	*slash = '/';
+	if (rc < 0) {
+		diag_error(origin, 0, 0, "cannot create folder for %s: %s", rel, strerror(errno));
+		free(full);
+		return -1;
+	}
+	int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		diag_error(origin, 0, 0, "cannot create %s: %s", rel, strerror(errno));
+		free(full);
+		return -1;
+	}
+	if (S_write_all(fd, data, len) < 0 || close(fd) < 0) {
+		diag_error(origin, 0, 0, "cannot write %s: %s", rel, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(full);
+		return -1;
+	}
+	free(full);
+	o->count++;
+	return 0;
+}
+
+static void S_free(output *o)
+{
+	strmap_free(&o->written, free);
+	free(o->dir);
+	free(o->staging);
+	free(o);
+}
+
+void output_abort(output *o)
+{
+	if (!o)
+		return;
+	remove_tree(o->staging);
+	S_free(o);
+}
+
+int output_commit(output *o)
+{
+	struct stat st;
+	int exists = lstat(o->dir, &st) == 0;
+	if (!exists) {
+		if (rename(o->staging, o->dir) < 0) {
+			diag_error(o->dir, 0, 0, "cannot move the new site into place: %s", strerror(errno));
+			output_abort(o);
+			return -1;
+		}
+		S_free(o);
+		return 0;
+	}
+	/* Exchange both names in one step; the old site ends up at the
+	 * staging name and is removed afterwards. */
+	if (renameat2(AT_FDCWD, o->staging, AT_FDCWD, o->dir, RENAME_EXCHANGE) < 0) {
+		if (errno != EINVAL && errno != ENOSYS) {
+			diag_error(o->dir, 0, 0, "cannot swap the new site into place: %s", strerror(errno));
+			output_abort(o);
+			return -1;
+		}
+		/* No RENAME_EXCHANGE on this file system: two renames. */
+		char *old = xasprintf("%s.old", o->staging);
+		if (rename(o->dir, old) < 0 || rename(o->staging, o->dir) < 0) {
+			diag_error(o->dir, 0, 0, "cannot swap the new site into place: %s", strerror(errno));
+			if (lstat(o->dir, &st) < 0)
+				rename(old, o->dir);
+			free(old);
+			output_abort(o);
+			return -1;
+		}
+		remove_tree(old);
+		free(old);
+		S_free(o);
+		return 0;
+	}
+	remove_tree(o->staging);
+	S_free(o);
+	return 0;
+}

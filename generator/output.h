@@ -1,0 +1,30 @@
+/* output — writes the site into a fresh sibling of the output folder and
+ * swaps it in atomically at the end.
+ *
+ * Nothing is ever written outside the staging folder: every path is checked
+ * to be a safe relative path, and two writes to one path are an error naming
+ * both sources.  A failed build removes the staging folder and leaves the
+ * previous output untouched. */
+#ifndef JB_OUTPUT_H
+#define JB_OUTPUT_H
+
+#include <stddef.h>
+
+typedef struct output output;
+
+/* Creates the staging folder next to dir.  NULL after reporting. */
+output *output_begin(const char *dir);
+/* Writes rel (e.g. "bulletins/2024/01/index.html") from origin (the source
+ * file, for collision messages).  0, or -1 after reporting. */
+int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin);
+/* Number of files written so far. */
+size_t output_count(const output *o);
+/* Swaps the staging folder in and frees o.  0, or -1 after reporting (the
+ * staging folder is then removed and the old output kept). */
+int output_commit(output *o);
+/* Removes the staging folder and frees o. */
+void output_abort(output *o);
+/* The staging folder (for cleanup from a signal handler). */
+const char *output_staging_dir(const output *o);
+
+#endif

@@ -1,0 +1,34 @@
+/* render — turns the model into output files: every page through its
+ * layout and the base layout, the theme's static files, content assets,
+ * the Atom feed and the sitemap.  Pages are rendered one at a time: the
+ * Markdown of a page is parsed right before its HTML is written and
+ * dropped right after. */
+#ifndef JB_RENDER_H
+#define JB_RENDER_H
+
+#include <lua.h>
+#include <signal.h>
+
+#include "config.h"
+#include "model.h"
+#include "output.h"
+#include "source.h"
+#include "theme.h"
+
+typedef struct render_options {
+	lua_State *L;
+	source *src;
+	theme *theme;
+	const site_config *config;
+	site_model *model;
+	output *out;
+	const char *content_dir;
+	const char *build_date; /* "YYYY-MM-DD" or NULL */
+	const char *commit;     /* hex id or NULL */
+	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop early */
+} render_options;
+
+/* Returns 0, or -1 when anything failed (all problems reported). */
+int render_site(const render_options *o);
+
+#endif

@@ -1,0 +1,315 @@
+#include "script.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lualib.h>
+
+#include "diag.h"
+#include "util.h"
+
+typedef struct script_state {
+	size_t used;
+	size_t limit;
+	long long budget;
+	long long left;
+	int exhausted;
+} script_state;
+
+#define S_HOOK_EVERY 1000
+
+static void *S_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	script_state *st = ud;
+	if (!ptr)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		st->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && st->used + (nsize - osize) > st->limit)
+		return NULL; /* Lua raises "not enough memory" */
+	void *p = realloc(ptr, nsize);
+	if (!p)
+		return NULL;
+	st->used += nsize - osize;
+	return p;
+}
+
+static script_state *S_state(lua_State *L)
+{
+	void *ud = NULL;
+	lua_getallocf(L, &ud);
+	return ud;
+}
+
+static void S_count_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	script_state *st = S_state(L);
+	st->left -= S_HOOK_EVERY;
+	if (st->left <= 0) {
+		/* Raised again at every later hook, so a pcall that catches it
+		 * only buys S_HOOK_EVERY more instructions. */
+		st->exhausted = 1;
+		lua_Debug info;
+		if (lua_getstack(L, 0, &info) && lua_getinfo(L, "Sl", &info) && info.currentline > 0)
+			luaL_error(L, "%s:%d: exceeded its instruction budget", info.short_src, info.currentline);
+		luaL_error(L, "exceeded its instruction budget");
+	}
+}
+
+lua_State *script_new(const script_limits *limits)
+{
+	script_state *st = xcalloc(1, sizeof *st);
+	st->limit = limits && limits->memory ? limits->memory : (size_t)1 << 30;
+	st->budget = limits && limits->budget ? limits->budget : 2000000000LL;
+	st->left = st->budget;
+	lua_State *L = lua_newstate(S_alloc, st);
+	if (!L) {
+		free(st);
+		fprintf(stderr, "jianbao: cannot create a Lua state\n");
+		abort();
+	}
+	static const luaL_Reg libs[] = {
+		{LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string}, {LUA_TABLIBNAME, luaopen_table},
+		{LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+	};
+	for (size_t i = 0; i < JB_ARRAY_LEN(libs); i++) {
+		luaL_requiref(L, libs[i].name, libs[i].func, 1);
+		lua_pop(L, 1);
+	}
+	lua_sethook(L, S_count_hook, LUA_MASKCOUNT, S_HOOK_EVERY);
+	return L;
+}
+
+void script_close(lua_State *L)
+{
+	if (!L)
+		return;
+	script_state *st = S_state(L);
+	lua_close(L);
+	free(st);
+}
+
+/* ---- the sandbox environment ---- */
+
+static int S_strict_index(lua_State *L)
+{
+	const char *name = lua_tostring(L, 2);
+	luaL_where(L, 2);
+	lua_pushfstring(L, "undefined variable '%s'", name ? name : "?");
+	lua_concat(L, 2);
+	return lua_error(L);
+}
+
+/* load(text [, chunkname [, mode [, env]]]): text only, and the chunk gets
+ * the caller's sandbox unless an env is given. */
+static int S_safe_load(lua_State *L)
+{
+	size_t len;
+	const char *code = luaL_checklstring(L, 1, &len);
+	const char *name = luaL_optstring(L, 2, "=(load)");
+	if (len > 0 && code[0] == LUA_SIGNATURE[0]) {
+		luaL_pushfail(L);
+		lua_pushliteral(L, "binary chunks are not allowed");
+		return 2;
+	}
+	if (luaL_loadbufferx(L, code, len, name, "t") != LUA_OK) {
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	if (!lua_isnoneornil(L, 4))
+		lua_pushvalue(L, 4);
+	else
+		lua_pushvalue(L, lua_upvalueindex(1));
+	lua_setupvalue(L, -2, 1);
+	return 1;
+}
+
+static int S_safe_collectgarbage(lua_State *L)
+{
+	const char *opt = luaL_optstring(L, 1, "collect");
+	if (strcmp(opt, "count") == 0) {
+		lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT, 0) + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+		return 1;
+	}
+	if (strcmp(opt, "collect") == 0 || strcmp(opt, "step") == 0) {
+		lua_gc(L, LUA_GCCOLLECT, 0);
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	return luaL_error(L, "collectgarbage('%s') is not allowed", opt);
+}
+
+static void S_copy_table(lua_State *L, const char *global)
+{
+	lua_getglobal(L, global);
+	lua_newtable(L);
+	lua_pushnil(L);
+	while (lua_next(L, -3)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+	lua_remove(L, -2);
+}
+
+void script_push_env(lua_State *L)
+{
+	static const char *const base[] = {
+		"assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
+		"select", "tonumber", "tostring", "type", "xpcall", "getmetatable", "setmetatable", "_VERSION",
+	};
+	static const char *const libs[] = {"string", "table", "math", "utf8"};
+	lua_newtable(L);
+	int env = lua_gettop(L);
+	for (size_t i = 0; i < JB_ARRAY_LEN(base); i++) {
+		lua_getglobal(L, base[i]);
+		lua_setfield(L, env, base[i]);
+	}
+	for (size_t i = 0; i < JB_ARRAY_LEN(libs); i++) {
+		S_copy_table(L, libs[i]);
+		lua_setfield(L, env, libs[i]);
+	}
+	lua_pushvalue(L, env);
+	lua_pushcclosure(L, S_safe_load, 1);
+	lua_setfield(L, env, "load");
+	lua_pushcfunction(L, S_safe_collectgarbage);
+	lua_setfield(L, env, "collectgarbage");
+	lua_pushvalue(L, env);
+	lua_setfield(L, env, "_G");
+
+	lua_newtable(L); /* metatable */
+	lua_pushcfunction(L, S_strict_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "sandbox");
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, env);
+}
+
+int script_load(lua_State *L, const char *chunkname, const char *code, size_t len, int env_idx)
+{
+	env_idx = lua_absindex(L, env_idx);
+	char *name = xasprintf("@%s", chunkname);
+	int rc = luaL_loadbufferx(L, code, len, name, "t");
+	free(name);
+	if (rc != LUA_OK)
+		return rc;
+	lua_pushvalue(L, env_idx);
+	lua_setupvalue(L, -2, 1);
+	return LUA_OK;
+}
+
+static int S_msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+int script_docall(lua_State *L, int nargs, int nres)
+{
+	script_state *st = S_state(L);
+	int base = lua_gettop(L) - nargs;
+	lua_pushcfunction(L, S_msghandler);
+	lua_insert(L, base);
+	st->left = st->budget;
+	st->exhausted = 0;
+	int rc = lua_pcall(L, nargs, nres, base);
+	lua_remove(L, base);
+	return rc;
+}
+
+void script_report(lua_State *L, const char *context)
+{
+	const char *msg = lua_tostring(L, -1);
+	if (!msg)
+		msg = "(error without message)";
+	/* Split "file:line: message\nstack traceback:..." into its parts. */
+	const char *nl = strchr(msg, '\n');
+	size_t first_len = nl ? (size_t)(nl - msg) : strlen(msg);
+	char *first = xstrndup(msg, first_len);
+	char *file = NULL, *text = first;
+	int line = 0;
+	char *c1 = strchr(first, ':');
+	while (c1) {
+		char *end;
+		long n = strtol(c1 + 1, &end, 10);
+		if (end != c1 + 1 && *end == ':' && n > 0) {
+			file = xstrndup(first, (size_t)(c1 - first));
+			line = (int)n;
+			text = end + 1;
+			while (*text == ' ')
+				text++;
+			break;
+		}
+		c1 = strchr(c1 + 1, ':');
+	}
+	if (context)
+		diag_error(file, line, 0, "%s: %s", context, text);
+	else
+		diag_error(file, line, 0, "%s", text);
+	if (nl)
+		fprintf(stderr, "%s\n", nl + 1);
+	free(file);
+	free(first);
+	lua_pop(L, 1);
+}
+
+void script_set_ctx(lua_State *L, const char *key, void *p)
+{
+	lua_pushlightuserdata(L, p);
+	lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
+void *script_get_ctx(lua_State *L, const char *key)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, key);
+	void *p = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return p;
+}
+
+const char *script_tostr(lua_State *L, int idx, size_t *len)
+{
+	idx = lua_absindex(L, idx);
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL:
+		lua_pushliteral(L, "");
+		break;
+	case LUA_TSTRING:
+		lua_pushvalue(L, idx);
+		break;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx)) {
+			lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
+		} else {
+			lua_Number n = lua_tonumber(L, idx);
+			lua_Integer i;
+			if (lua_numbertointeger(n, &i) && (lua_Number)i == n)
+				lua_pushfstring(L, "%I", (LUAI_UACINT)i);
+			else {
+				char tmp[64];
+				snprintf(tmp, sizeof tmp, "%.14g", n);
+				lua_pushstring(L, tmp);
+			}
+		}
+		break;
+	case LUA_TBOOLEAN:
+		lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false");
+		break;
+	default:
+		if (luaL_callmeta(L, idx, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			break;
+		luaL_error(L, "cannot output a %s value", luaL_typename(L, idx));
+	}
+	return lua_tolstring(L, -1, len);
+}

@@ -1,0 +1,518 @@
+#include "template.h"
+
+#include <lauxlib.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "script.h"
+
+#define S_CTX_KEY "jianbao.template"
+#define S_CACHE_KEY "jianbao.templates"
+#define S_ENV_KEY "jianbao.template_env"
+#define S_MAX_INCLUDE_DEPTH 32
+
+struct tpl_engine {
+	lua_State *L;
+	theme *theme;
+	tpl_site site;
+	int depth;
+};
+
+/* ---- translation ---- */
+
+static void S_put_lua_string(buf *code, const char *s, size_t len, int *newlines)
+{
+	buf_putc(code, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': buf_puts(code, "\\\""); break;
+		case '\\': buf_puts(code, "\\\\"); break;
+		case '\n': buf_puts(code, "\\n"); (*newlines)++; break;
+		case '\r': buf_puts(code, "\\r"); break;
+		default:
+			if (c < 0x20 || c == 0x7F)
+				buf_printf(code, "\\%03u", c);
+			else
+				buf_putc(code, (char)c);
+		}
+	}
+	buf_putc(code, '"');
+}
+
+static void S_emit_literal(buf *code, const char *s, size_t len)
+{
+	if (!len)
+		return;
+	int newlines = 0;
+	buf_puts(code, " _n=_n+1 _b[_n]=");
+	S_put_lua_string(code, s, len, &newlines);
+	for (int i = 0; i < newlines; i++)
+		buf_putc(code, '\n');
+}
+
+static int S_count_newlines(const char *s, size_t len)
+{
+	int n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '\n';
+	return n;
+}
+
+static int S_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+char *tpl_translate(const char *text, size_t len, char **err, int *line, int *col)
+{
+	buf code = BUF_INIT;
+	buf_puts(&code, "local _e,_s,_c=... local _b,_n={},0");
+	size_t pos = 0, lit_start = 0;
+	int cur_line = 1;
+	size_t line_start = 0;
+	*err = NULL;
+
+	while (pos < len) {
+		const char *open = memchr(text + pos, '{', len - pos);
+		if (!open || (size_t)(open - text) + 1 >= len) {
+			break;
+		}
+		size_t at = (size_t)(open - text);
+		char kind = text[at + 1];
+		if (kind != '{' && kind != '%' && kind != '#') {
+			pos = at + 1;
+			continue;
+		}
+		/* Line and column of the tag, counted up to it. */
+		for (size_t i = pos; i < at; i++)
+			if (text[i] == '\n') {
+				cur_line++;
+				line_start = i + 1;
+			}
+		int tag_line = cur_line, tag_col = (int)utf8_length(text + line_start, at - line_start) + 1;
+
+		int raw = kind == '{' && at + 2 < len && text[at + 2] == '{';
+		const char *closer = raw ? "}}}" : kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
+		size_t open_len = raw ? 3 : 2, close_len = strlen(closer);
+		size_t body = at + open_len;
+		const char *end = NULL;
+		for (size_t i = body; i + close_len <= len; i++) {
+			if (memcmp(text + i, closer, close_len) == 0) {
+				end = text + i;
+				break;
+			}
+		}
+		if (!end) {
+			*err = xasprintf("unclosed '%.*s': expected '%s'", (int)open_len, text + at, closer);
+			*line = tag_line;
+			*col = tag_col;
+			buf_free(&code);
+			return NULL;
+		}
+		size_t body_len = (size_t)(end - (text + body));
+		size_t after = (size_t)(end - text) + close_len;
+
+		/* A statement or comment alone on its line takes the line with it. */
+		size_t lit_end = at;
+		if (kind == '%' || kind == '#') {
+			size_t eol = after;
+			while (eol < len && text[eol] != '\n')
+				eol++;
+			if (S_blank(text + line_start, at - line_start) && S_blank(text + after, eol - after) &&
+			    line_start >= lit_start) {
+				lit_end = line_start;
+				if (eol < len) {
+					after = eol + 1;
+				} else {
+					after = eol;
+				}
+			}
+		}
+		S_emit_literal(&code, text + lit_start, lit_end - lit_start);
+
+		if (kind == '#') {
+			/* nothing */
+		} else if (kind == '%') {
+			buf_putc(&code, ' ');
+			buf_put(&code, text + body, body_len);
+			buf_putc(&code, ' ');
+		} else {
+			if (S_blank(text + body, body_len)) {
+				*err = xstrdup("empty expression");
+				*line = tag_line;
+				*col = tag_col;
+				buf_free(&code);
+				return NULL;
+			}
+			buf_puts(&code, raw ? " _n=_n+1 _b[_n]=_s(" : " _n=_n+1 _b[_n]=_e(");
+			buf_put(&code, text + body, body_len);
+			buf_puts(&code, ")");
+		}
+		/* Keep the generated code on the template's line: newlines
+		 * inside the tag are already in the code for statements and
+		 * expressions; for comments and trimmed line ends add them. */
+		int tag_newlines = S_count_newlines(text + at, after - at);
+		int emitted = kind == '#' ? 0 : S_count_newlines(text + body, body_len);
+		for (int i = emitted; i < tag_newlines; i++)
+			buf_putc(&code, '\n');
+		for (size_t i = at; i < after; i++)
+			if (text[i] == '\n') {
+				cur_line++;
+				line_start = i + 1;
+			}
+		pos = lit_start = after;
+	}
+	S_emit_literal(&code, text + lit_start, len - lit_start);
+	buf_puts(&code, " return _c(_b,\"\",1,_n)");
+	return buf_detach(&code);
+}
+
+/* ---- helpers ---- */
+
+static const tpl_site *S_site(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, "jianbao.tpl_site");
+	const tpl_site *s = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return s;
+}
+
+static int S_esc(lua_State *L)
+{
+	size_t len;
+	const char *s = script_tostr(L, 1, &len);
+	size_t i;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
+			break;
+	}
+	if (i == len)
+		return 1; /* nothing to escape: the string itself */
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': luaL_addstring(&b, "&amp;"); break;
+		case '<': luaL_addstring(&b, "&lt;"); break;
+		case '>': luaL_addstring(&b, "&gt;"); break;
+		case '"': luaL_addstring(&b, "&quot;"); break;
+		case '\'': luaL_addstring(&b, "&#39;"); break;
+		default: luaL_addchar(&b, s[i]);
+		}
+	}
+	luaL_pushresult(&b);
+	return 1;
+}
+
+static int S_str(lua_State *L)
+{
+	size_t len;
+	script_tostr(L, 1, &len);
+	return 1;
+}
+
+static int S_is_external(const char *p)
+{
+	return str_starts_with(p, "http://") || str_starts_with(p, "https://") || str_starts_with(p, "//") ||
+	       str_starts_with(p, "mailto:") || p[0] == '#';
+}
+
+static void S_push_url(lua_State *L, const char *path)
+{
+	const tpl_site *site = S_site(L);
+	if (S_is_external(path)) {
+		lua_pushstring(L, path);
+		return;
+	}
+	while (*path == '/')
+		path++;
+	lua_pushfstring(L, "%s%s", site->base_path, path);
+}
+
+static int S_url(lua_State *L)
+{
+	S_push_url(L, luaL_checkstring(L, 1));
+	return 1;
+}
+
+static int S_abs_url(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	const tpl_site *site = S_site(L);
+	if (S_is_external(path)) {
+		lua_pushstring(L, path);
+		return 1;
+	}
+	while (*path == '/')
+		path++;
+	lua_pushfstring(L, "%s%s", site->base_url, path);
+	return 1;
+}
+
+static int S_date_cn(lua_State *L)
+{
+	if (lua_isnoneornil(L, 1)) {
+		lua_pushliteral(L, "");
+		return 1;
+	}
+	const char *s = luaL_checkstring(L, 1);
+	jb_date d;
+	if (date_parse_iso(s, &d) < 0)
+		return luaL_error(L, "date_cn: '%s' is not a YYYY-MM-DD date", s);
+	lua_pushfstring(L, "%d年%d月%d日", d.year, d.month, d.day);
+	return 1;
+}
+
+static lua_Integer S_int_field(lua_State *L, int t, const char *k)
+{
+	lua_getfield(L, t, k);
+	lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)lua_tonumber(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static int S_issue_line(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_Integer year = S_int_field(L, 1, "year");
+	lua_Integer issue = S_int_field(L, 1, "issue");
+	lua_Integer total = S_int_field(L, 1, "total");
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	if (year > 0) {
+		lua_pushfstring(L, "%I年", (LUAI_UACINT)year);
+		luaL_addvalue(&b);
+	}
+	if (issue > 0) {
+		lua_pushfstring(L, "第%I期", (LUAI_UACINT)issue);
+		luaL_addvalue(&b);
+	}
+	if (total > 0) {
+		lua_pushfstring(L, "%s总第%I期", (year > 0 || issue > 0) ? " " : "", (LUAI_UACINT)total);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	return 1;
+}
+
+static int S_truncate(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_optlstring(L, 1, "", &len);
+	lua_Integer n = luaL_checkinteger(L, 2);
+	const char *ellipsis = luaL_optstring(L, 3, "…");
+	if (n < 0)
+		n = 0;
+	if (utf8_length(s, len) <= (size_t)n) {
+		lua_settop(L, 1);
+		if (lua_isnil(L, 1))
+			lua_pushliteral(L, "");
+		return 1;
+	}
+	size_t cut = utf8_offset(s, len, (size_t)n);
+	while (cut > 0 && s[cut - 1] == ' ')
+		cut--;
+	lua_pushlstring(L, s, cut);
+	lua_pushstring(L, ellipsis);
+	lua_concat(L, 2);
+	return 1;
+}
+
+static int S_include(lua_State *L);
+
+void tpl_register_helpers(lua_State *L, int idx, const tpl_site *site)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushlightuserdata(L, (void *)(uintptr_t)site);
+	lua_setfield(L, LUA_REGISTRYINDEX, "jianbao.tpl_site");
+	static const luaL_Reg fns[] = {
+		{"esc", S_esc},          {"url", S_url},           {"abs_url", S_abs_url},
+		{"date_cn", S_date_cn},  {"issue_line", S_issue_line}, {"truncate", S_truncate},
+	};
+	for (size_t i = 0; i < JB_ARRAY_LEN(fns); i++) {
+		lua_pushcfunction(L, fns[i].func);
+		lua_setfield(L, idx, fns[i].name);
+	}
+}
+
+/* ---- engine ---- */
+
+static tpl_engine *S_engine(lua_State *L)
+{
+	tpl_engine *e = script_get_ctx(L, S_CTX_KEY);
+	luaL_argcheck(L, e != NULL, 1, "no template engine");
+	return e;
+}
+
+tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
+{
+	tpl_engine *e = xcalloc(1, sizeof *e);
+	e->L = L;
+	e->theme = th;
+	e->site = *site;
+	script_set_ctx(L, S_CTX_KEY, e);
+
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
+
+	script_push_env(L);
+	tpl_register_helpers(L, -1, &e->site);
+	lua_pushcfunction(L, S_include);
+	lua_setfield(L, -2, "include");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "content");
+	lua_newtable(L);
+	lua_setfield(L, -2, "args");
+	lua_setfield(L, LUA_REGISTRYINDEX, S_ENV_KEY);
+	return e;
+}
+
+void tpl_free(tpl_engine *e)
+{
+	if (!e)
+		return;
+	script_set_ctx(e->L, S_CTX_KEY, NULL);
+	free(e);
+}
+
+void tpl_push_env(tpl_engine *e)
+{
+	lua_getfield(e->L, LUA_REGISTRYINDEX, S_ENV_KEY);
+}
+
+void tpl_set(tpl_engine *e, const char *name)
+{
+	lua_State *L = e->L;
+	tpl_push_env(e);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
+/* Pushes the compiled template, compiling it on first use.  Returns 0,
+ * 1 when missing (pushes nothing), or -1 with an error message pushed. */
+static int S_get(tpl_engine *e, const char *name)
+{
+	lua_State *L = e->L;
+	lua_getfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
+	lua_getfield(L, -1, name);
+	if (lua_isfunction(L, -1)) {
+		lua_remove(L, -2);
+		return 0;
+	}
+	lua_pop(L, 1); /* cache */
+	char *data = NULL;
+	size_t len = 0;
+	int rc = theme_read(e->theme, name, &data, &len);
+	if (rc != 0) {
+		lua_pop(L, 1);
+		if (rc < 0) {
+			lua_pushfstring(L, "cannot read template %s", name);
+			return -1;
+		}
+		return 1;
+	}
+	char *display = theme_display_path(e->theme, name);
+	char *err = NULL;
+	int line = 0, col = 0;
+	char *code = tpl_translate(data, len, &err, &line, &col);
+	free(data);
+	if (!code) {
+		lua_pop(L, 1);
+		lua_pushfstring(L, "%s:%d:%d: %s", display, line, col, err);
+		free(err);
+		free(display);
+		return -1;
+	}
+	tpl_push_env(e);
+	rc = script_load(L, display, code, strlen(code), -1);
+	free(code);
+	free(display);
+	lua_remove(L, -2); /* env */
+	if (rc != LUA_OK) {
+		lua_remove(L, -2); /* cache */
+		return -1;
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, name); /* cache[name] = fn */
+	lua_remove(L, -2);
+	return 0;
+}
+
+static void S_push_call_args(lua_State *L)
+{
+	lua_pushcfunction(L, S_esc);
+	lua_pushcfunction(L, S_str);
+	lua_getglobal(L, "table");
+	lua_getfield(L, -1, "concat");
+	lua_remove(L, -2);
+}
+
+/* include(name [, args]) → rendered string */
+static int S_include(lua_State *L)
+{
+	tpl_engine *e = S_engine(L);
+	const char *name = luaL_checkstring(L, 1);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	if (e->depth >= S_MAX_INCLUDE_DEPTH)
+		return luaL_error(L, "include: templates nested deeper than %d (recursive include of %s?)",
+		                  S_MAX_INCLUDE_DEPTH, name);
+	int rc = S_get(e, name);
+	if (rc == 1)
+		return luaL_error(L, "include: no template %s in theme %s", name, theme_name(e->theme));
+	if (rc < 0)
+		return lua_error(L);
+	/* stack: name, args?, fn */
+	tpl_push_env(e);
+	lua_getfield(L, -1, "args");
+	int saved = lua_gettop(L);
+	if (lua_istable(L, 2))
+		lua_pushvalue(L, 2);
+	else
+		lua_newtable(L);
+	lua_setfield(L, -3, "args");
+	lua_pushvalue(L, saved - 2); /* fn */
+	S_push_call_args(L);
+	e->depth++;
+	int status = lua_pcall(L, 3, 1, 0);
+	e->depth--;
+	/* restore args whatever happened */
+	lua_pushvalue(L, saved);
+	lua_setfield(L, saved - 1, "args");
+	if (status != LUA_OK)
+		return lua_error(L);
+	return 1;
+}
+
+int tpl_render(tpl_engine *e, const char *name, buf *out)
+{
+	lua_State *L = e->L;
+	int top = lua_gettop(L);
+	int rc = S_get(e, name);
+	if (rc == 1)
+		return 1;
+	if (rc < 0) {
+		script_report(L, NULL);
+		lua_settop(L, top);
+		return -1;
+	}
+	S_push_call_args(L);
+	if (script_docall(L, 3, 1) != LUA_OK) {
+		script_report(L, NULL);
+		lua_settop(L, top);
+		return -1;
+	}
+	size_t len;
+	const char *s = lua_tolstring(L, -1, &len);
+	buf_put(out, s, len);
+	lua_settop(L, top);
+	return 0;
+}
