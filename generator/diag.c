@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -9,6 +10,12 @@ static diag_format S_format = DIAG_PLAIN;
 static int S_quiet;
 static int S_errors;
 static int S_warnings;
+static buf *S_capture;
+
+void diag_capture(buf *out)
+{
+	S_capture = out;
+}
 
 void diag_set_format(diag_format f)
 {
@@ -66,8 +73,12 @@ static void S_report(const char *kind, const char *file, int line, int col, cons
 		buf_printf(&out, "%s: %s", kind, buf_cstr(&msg));
 	}
 	buf_putc(&out, '\n');
-	fputs(buf_cstr(&out), stderr);
-	fflush(stderr);
+	if (S_capture) {
+		buf_put(S_capture, out.ptr, out.len);
+	} else {
+		fputs(buf_cstr(&out), stderr);
+		fflush(stderr);
+	}
 	buf_free(&msg);
 	buf_free(&out);
 }
@@ -117,4 +128,24 @@ int diag_warnings(void)
 void diag_reset(void)
 {
 	S_errors = S_warnings = 0;
+}
+
+void diag_detail(const char *text)
+{
+	buf out = BUF_INIT;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		buf_puts(&out, "    ");
+		buf_put(&out, p, n);
+		buf_putc(&out, '\n');
+		p += n + (nl ? 1 : 0);
+	}
+	if (S_capture) {
+		buf_put(S_capture, out.ptr, out.len);
+	} else {
+		fputs(buf_cstr(&out), stderr);
+		fflush(stderr);
+	}
+	buf_free(&out);
 }

@@ -23,8 +23,14 @@ void diag_error(const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void diag_warning(const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Prints indented detail lines (e.g. a traceback) after an error. */
+void diag_detail(const char *text);
 /* Prints a progress or summary line to stderr unless quiet. */
 void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sends diagnostics to out instead of stderr (NULL restores stderr). */
+struct buf;
+void diag_capture(struct buf *out);
 
 int diag_errors(void);
 int diag_warnings(void);

@@ -98,7 +98,7 @@ void script_close(lua_State *L)
 static int S_strict_index(lua_State *L)
 {
 	const char *name = lua_tostring(L, 2);
-	luaL_where(L, 2);
+	luaL_where(L, 1);
 	lua_pushfstring(L, "undefined variable '%s'", name ? name : "?");
 	lua_concat(L, 2);
 	return lua_error(L);
@@ -228,6 +228,21 @@ int script_docall(lua_State *L, int nargs, int nres)
 	return rc;
 }
 
+/* A traceback that only shows the generator's own C frames adds nothing. */
+static int S_traceback_useful(const char *tb)
+{
+	const char *p = strchr(tb, '\n');
+	while (p) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && strncmp(p, "[C]", 3) != 0)
+			return 1;
+		p = strchr(p, '\n');
+	}
+	return 0;
+}
+
 void script_report(lua_State *L, const char *context)
 {
 	const char *msg = lua_tostring(L, -1);
@@ -257,8 +272,8 @@ void script_report(lua_State *L, const char *context)
 		diag_error(file, line, 0, "%s: %s", context, text);
 	else
 		diag_error(file, line, 0, "%s", text);
-	if (nl)
-		fprintf(stderr, "%s\n", nl + 1);
+	if (nl && S_traceback_useful(nl + 1))
+		diag_detail(nl + 1);
 	free(file);
 	free(first);
 	lua_pop(L, 1);
