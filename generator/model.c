@@ -243,7 +243,6 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	doc.meta = NULL;
 
 	fm_ctx c = {path, p->meta, 0};
-	int draft = S_bool(&c, "draft", 0);
 	p->title = S_string(&c, "title");
 	p->subtitle = S_string(&c, "subtitle");
 	p->author = S_string(&c, "author");
@@ -259,6 +258,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		p->issue = S_integer(&c, "issue", 1, 9999);
 		p->total = S_integer(&c, "total", 1, 999999);
 	}
+	int draft = S_bool(&c, "draft", 0);
 	S_apply_history(p, opts->history);
 
 	if (!p->title) {
@@ -302,11 +302,11 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 			date_parse_iso(p->created, &p->date);
 			p->has_date = 1;
 		}
-		if (!p->has_date) {
+		if (!p->has_date && !S_field(&c, "date")) {
 			diag_error(path, 1, 1, "bulletin has no date: add 'date: YYYY-MM-DD' to its front matter%s",
 			           source_is_git(src) ? " (it has no commit history to date it by)" : "");
 			c.errors++;
-		} else {
+		} else if (p->has_date) {
 			p->year = p->date.year;
 			if (path_year && path_year != p->year) {
 				const yval *v = S_field(&c, "date");
@@ -315,7 +315,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 				             p->date.month, p->date.day, path_year);
 			}
 		}
-		if (!p->issue) {
+		if (!p->issue && !S_field(&c, "issue")) {
 			diag_error(path, 1, 1, "bulletin has no issue number: add 'issue: N' (第N期) to its front matter");
 			c.errors++;
 		}
@@ -331,7 +331,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		}
 	}
 	free(stem);
-	if (!p->title) {
+	if (!p->title && !S_field(&c, "title")) {
 		diag_error(path, p->body_line, 1, "no title: add 'title:' to the front matter or start the text with a '# ' heading");
 		c.errors++;
 	}

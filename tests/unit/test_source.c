@@ -1,0 +1,158 @@
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "diag.h"
+#include "source.h"
+#include "util.h"
+
+static char S_dir[64];
+
+/* Runs a shell command in S_dir with fixed identities; returns its status. */
+static int S_sh(const char *cmd)
+{
+	char *full = xasprintf("cd '%s' && export GIT_CONFIG_NOSYSTEM=1 HOME=/tmp GIT_COMMITTER_NAME=C "
+	                       "GIT_COMMITTER_EMAIL=c@x GIT_AUTHOR_NAME=M GIT_AUTHOR_EMAIL=m@x && { %s; } >/dev/null 2>&1",
+	                       S_dir, cmd);
+	int rc = system(full);
+	free(full);
+	return rc;
+}
+
+static void S_commit(const char *who, const char *date, const char *msg)
+{
+	char *cmd = xasprintf("git add -A && GIT_AUTHOR_NAME='%s' GIT_AUTHOR_EMAIL=a@x GIT_AUTHOR_DATE='%s' "
+	                      "GIT_COMMITTER_DATE='%s' git commit -q -m '%s'",
+	                      who, date, date, msg);
+	S_sh(cmd);
+	free(cmd);
+}
+
+static void S_file(const char *rel, const char *text)
+{
+	char *cmd = xasprintf("mkdir -p \"$(dirname '%s')\" && printf '%%s' '%s' > '%s'", rel, text, rel);
+	S_sh(cmd);
+	free(cmd);
+}
+
+static const file_history *S_hist(strmap *m, const char *path)
+{
+	return strmap_get(m, path);
+}
+
+static void S_date(int64_t t, int off, char out[11])
+{
+	jb_date d;
+	date_from_time(t, off, &d);
+	date_format_iso(&d, out);
+}
+
+TEST(one_walk_gives_created_updated_authors)
+{
+	S_sh("git init -q -b main .");
+	S_file("content/a.md", "one");
+	S_file("other/x.txt", "x");
+	S_commit("Editor One", "2023-03-01T10:00:00+08:00", "a");
+	S_file("content/a.md", "two");
+	S_commit("Editor Two", "2023-05-02T10:00:00+08:00", "a again");
+	S_file("content/sub/b.md", "b");
+	S_file("other/x.txt", "y");
+	S_commit("Editor One", "2023-06-01T23:30:00+08:00", "b");
+	/* a side branch changes c.md; the merge itself must not count as a change */
+	S_sh("git checkout -q -b side");
+	S_file("content/c.md", "c");
+	S_commit("Editor Three", "2023-07-01T10:00:00+08:00", "c");
+	S_sh("git checkout -q main");
+	S_file("content/a.md", "three");
+	S_commit("Editor One", "2023-07-05T10:00:00+08:00", "a3");
+	S_sh("GIT_AUTHOR_DATE=2023-08-01T10:00:00+08:00 GIT_COMMITTER_DATE=2023-08-01T10:00:00+08:00 "
+	     "git merge -q --no-ff --no-edit side");
+
+	source_options so = {.repo_dir = S_dir};
+	source *src = source_open(&so);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	strmap m = STRMAP_INIT;
+	CHECK_INT(source_history(src, "content", &m), 0);
+	CHECK_INT(m.count, 3);
+	char d[11];
+	const file_history *a = S_hist(&m, "content/a.md");
+	CHECK(a != NULL);
+	if (a) {
+		S_date(a->created, a->created_offset, d);
+		CHECK_STR(d, "2023-03-01");
+		S_date(a->updated, a->updated_offset, d);
+		CHECK_STR(d, "2023-07-05");
+		CHECK_INT(a->authors.len, 2);
+		CHECK_STR(a->authors.items[0], "Editor One");
+		CHECK_STR(a->authors.items[1], "Editor Two");
+		CHECK(a->created_known && a->updated_known);
+	}
+	const file_history *b = S_hist(&m, "content/sub/b.md");
+	CHECK(b != NULL);
+	if (b) {
+		S_date(b->created, b->created_offset, d);
+		CHECK_STR(d, "2023-06-01"); /* the author's own day, not UTC's */
+	}
+	const file_history *c = S_hist(&m, "content/c.md");
+	CHECK(c != NULL);
+	if (c) {
+		S_date(c->updated, c->updated_offset, d);
+		CHECK_STR(d, "2023-07-01");
+		CHECK_INT(c->authors.len, 1);
+	}
+	CHECK(S_hist(&m, "other/x.txt") == NULL);
+	source_history_free(&m);
+
+	/* reading a revision: the old text, without touching the worktree */
+	source_free(src);
+	so.rev = "HEAD~2";
+	src = source_open(&so);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	char *data = NULL;
+	size_t len = 0;
+	CHECK_INT(source_read(src, "content/a.md", &data, &len), 0);
+	CHECK_STR(data, "two");
+	free(data);
+	CHECK_INT(source_read(src, "content/c.md", &data, &len), 1);
+	strvec files = STRVEC_INIT;
+	CHECK_INT(source_list(src, "content", &files), 0);
+	CHECK_INT(files.len, 2);
+	if (files.len == 2) {
+		CHECK_STR(files.items[0], "content/a.md");
+		CHECK_STR(files.items[1], "content/sub/b.md");
+	}
+	strvec_free(&files);
+	source_free(src);
+}
+
+TEST(bad_revision_and_no_repository)
+{
+	buf out = BUF_INIT;
+	diag_capture(&out);
+	source_options so = {.repo_dir = S_dir, .rev = "no-such-branch"};
+	CHECK(source_open(&so) == NULL);
+	source_options none = {.repo_dir = "/"};
+	CHECK(source_open(&none) == NULL);
+	diag_capture(NULL);
+	CHECK_CONTAINS(out.ptr, "cannot resolve revision 'no-such-branch'");
+	CHECK_CONTAINS(out.ptr, "/: error: not a git repository");
+	buf_free(&out);
+}
+
+int main(void)
+{
+	h_suite = "source";
+	snprintf(S_dir, sizeof S_dir, "/tmp/jb-src-XXXXXX");
+	if (!mkdtemp(S_dir))
+		return 1;
+	RUN(one_walk_gives_created_updated_authors);
+	RUN(bad_revision_and_no_repository);
+	remove_tree(S_dir);
+	return HARNESS_DONE();
+}
