@@ -145,6 +145,19 @@ int config_load(lua_State *L, source *src, const char *content_dir, const char *
 		lua_settop(L, top);
 		return -1;
 	}
+	lua_setfield(L, LUA_REGISTRYINDEX, S_SITE_KEY);
+	lua_settop(L, top);
+	return config_read(L, base_url_override, out);
+}
+
+int config_read(lua_State *L, const char *base_url_override, site_config *out)
+{
+	int top = lua_gettop(L);
+	config_push_site(L);
+	free(out->title);
+	free(out->base_url);
+	free(out->base_path);
+	out->title = out->base_url = out->base_path = NULL;
 	int bad = 0;
 	char *base_url = NULL;
 	bad |= S_string_field(L, out->file, "title", &out->title, 1);
@@ -183,8 +196,6 @@ int config_load(lua_State *L, source *src, const char *content_dir, const char *
 		lua_setfield(L, -2, "base_url");
 		lua_pushstring(L, out->language);
 		lua_setfield(L, -2, "language");
-		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, S_SITE_KEY);
 	}
 	lua_settop(L, top);
 	return bad ? -1 : 0;

@@ -27,6 +27,9 @@ typedef struct site_config {
 /* base_url_override (may be NULL) replaces site.base_url. */
 int config_load(lua_State *L, source *src, const char *content_dir, const char *base_url_override,
                 site_config *out);
+/* Reads (again) the fields of the site table in the registry into out,
+ * e.g. after config hooks changed it.  0, or -1 after reporting. */
+int config_read(lua_State *L, const char *base_url_override, site_config *out);
 void config_free(site_config *c);
 /* Pushes the site table. */
 void config_push_site(lua_State *L);

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "hooks.h"
 #include "model.h"
 #include "output.h"
 #include "render.h"
@@ -70,6 +71,19 @@ static double S_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The build's clock for hooks: SOURCE_DATE_EPOCH, else the commit time,
+ * else 0 (never the wall clock). */
+static void S_clock(source *src, int64_t *out)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int offset;
+	*out = 0;
+	if (sde && *sde)
+		*out = strtoll(sde, NULL, 10);
+	else
+		source_commit_time(src, out, &offset);
 }
 
 /* The build date: SOURCE_DATE_EPOCH, else the built commit's date. */
@@ -131,6 +145,8 @@ static int S_build(const build_args *a)
 	strmap history = STRMAP_INIT;
 	site_config cfg = {0};
 	output *out = NULL;
+	hooks *hk = NULL;
+	tpl_site tsite = {"/", "/"};
 	int rc = EXIT_CONTENT;
 	char build_date[11];
 
@@ -142,6 +158,20 @@ static int S_build(const build_args *a)
 	th = theme_open(src, cfg.theme);
 	if (!th)
 		goto done;
+	tsite.base_url = cfg.base_url;
+	tsite.base_path = cfg.base_path;
+	int64_t clock = 0;
+	int clock_offset = 8 * 60;
+	S_clock(src, &clock);
+	hooks_env he = {.src = src, .theme = th, .content_dir = content, .clock = clock,
+	                .clock_offset = clock_offset, .site = &tsite};
+	hk = hooks_load(L, &he);
+	if (!hk)
+		goto done;
+	if (hooks_run_config(hk) < 0 || config_read(L, a->base_url, &cfg) < 0)
+		goto done;
+	tsite.base_url = cfg.base_url;
+	tsite.base_path = cfg.base_path;
 	if (source_history(src, content, &history) < 0)
 		goto done;
 	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history};
@@ -152,7 +182,7 @@ static int S_build(const build_args *a)
 	if (!out)
 		goto done;
 	render_options ro = {
-		.L = L, .src = src, .theme = th, .config = &cfg, .model = &model, .out = out,
+		.L = L, .src = src, .theme = th, .config = &cfg, .hooks = hk, .model = &model, .out = out,
 		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
 		.commit = source_commit_id(src), .interrupted = &S_interrupted,
 	};
@@ -178,6 +208,7 @@ done:
 	} else if (rc != 0 && diag_errors()) {
 		diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
 	}
+	hooks_free(hk);
 	model_free(&model);
 	source_history_free(&history);
 	theme_free(th);

@@ -28,20 +28,49 @@ typedef struct render_ctx {
 
 /* ---- Markdown bodies ---- */
 
-/* HTML of a page's body; NULL after reporting.  Caller frees. */
-static char *S_page_html(render_ctx *r, const page *p)
+/* HTML of a page's body; NULL after reporting.  Caller frees.  The page
+ * table is at page_idx (0 when there is none: no hooks then); p is its
+ * source record, NULL for pages that hooks made. */
+static char *S_body_html(render_ctx *r, int page_idx, const page *p)
 {
+	lua_State *L = r->L;
 	char *owner = NULL;
-	const char *body;
-	size_t len;
-	if (model_read_body(r->o->src, p, &owner, &body, &len) < 0)
-		return NULL;
+	const char *body = NULL;
+	size_t len = 0;
+	const char *file = "(generated page)";
+	int first_line = 1;
+	if (p) {
+		if (model_read_body(r->o->src, p, &owner, &body, &len) < 0)
+			return NULL;
+		file = p->source;
+		first_line = p->body_line;
+	} else if (page_idx) {
+		lua_getfield(L, page_idx, "markdown");
+		if (lua_isstring(L, -1)) {
+			body = lua_tolstring(L, -1, &len);
+			owner = xstrndup(body, len);
+			body = owner;
+		}
+		lua_pop(L, 1);
+		if (!body) {
+			lua_pushliteral(L, "content");
+			lua_rawget(L, page_idx);
+			char *html = xstrdup(lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+			lua_pop(L, 1);
+			return html;
+		}
+	}
 	md_doc md = {0};
 	md_parse(&md, body, len, r->o->config->allow_raw_html);
+	int rc = 0;
+	if (page_idx)
+		rc = hooks_expand_shortcodes(r->o->hooks, page_idx, &md, file, first_line);
 	md_normalize(&md);
-	if (p->title_from_heading)
+	if (p && p->title_from_heading)
 		free(md_take_title(&md, 1));
-	char *html = md_render_html(&md);
+	if (rc == 0 && page_idx)
+		rc = hooks_run_page(r->o->hooks, page_idx, &md, file, first_line);
+	char *html = rc == 0 ? md_render_html(&md) : NULL;
 	md_doc_free(&md);
 	free(owner);
 	return html;
@@ -82,6 +111,8 @@ static render_ctx *S_ctx(lua_State *L)
 static int S_page_index(lua_State *L)
 {
 	const char *key = lua_tostring(L, 2);
+	if (key && strcmp(key, "doc") == 0)
+		return hooks_push_doc(L, 1);
 	if (!key || (strcmp(key, "summary") != 0 && strcmp(key, "content") != 0))
 		return 0;
 	lua_getfield(L, LUA_REGISTRYINDEX, S_PTRS_KEY);
@@ -92,7 +123,7 @@ static int S_page_index(lua_State *L)
 	if (!p)
 		return 0;
 	render_ctx *r = S_ctx(L);
-	char *s = key[0] == 's' ? S_page_summary(r, p) : S_page_html(r, p);
+	char *s = key[0] == 's' ? S_page_summary(r, p) : S_body_html(r, 1, p);
 	if (!s)
 		return luaL_error(L, "cannot render %s", p->source);
 	lua_pushstring(L, s);
@@ -233,7 +264,7 @@ static void S_push_table_of(render_ctx *r, page *p)
 }
 
 /* Builds every page table and the site lists, and stores them in the
- * site table: bulletins, years, pages, build_date, generator, commit. */
+ * site table: bulletins, pages, build_date, generator, commit. */
 static void S_build_site_tables(render_ctx *r)
 {
 	lua_State *L = r->L;
@@ -270,36 +301,6 @@ static void S_build_site_tables(render_ctx *r)
 		lua_pop(L, 1);
 	}
 
-	/* years, newest first (bulletins are sorted newest first) */
-	lua_newtable(L);
-	int years = lua_gettop(L);
-	lua_Integer nyears = 0;
-	int cur = -1;
-	lua_Integer nin = 0;
-	for (size_t i = 0; i < m->nbulletins; i++) {
-		page *p = m->bulletins[i];
-		if (p->year != cur) {
-			if (cur != -1)
-				lua_pop(L, 2);
-			cur = p->year;
-			lua_createtable(L, 0, 2);
-			lua_pushinteger(L, cur);
-			lua_setfield(L, -2, "year");
-			lua_newtable(L);
-			lua_pushvalue(L, -1);
-			lua_setfield(L, -3, "bulletins");
-			lua_pushvalue(L, -2);
-			lua_rawseti(L, years, ++nyears);
-			nin = 0;
-			/* stack: year table, its bulletins list */
-		}
-		S_push_table_of(r, p);
-		lua_rawseti(L, -2, ++nin);
-	}
-	if (cur != -1)
-		lua_pop(L, 2);
-	lua_setfield(L, site, "years");
-
 	lua_createtable(L, (int)m->npages, 0);
 	for (size_t i = 0; i < m->npages; i++) {
 		S_push_page_table(r, m->pages[i]);
@@ -314,20 +315,114 @@ static void S_build_site_tables(render_ctx *r)
 	lua_pop(L, 1);
 }
 
-/* ---- writing pages ---- */
+/* Pushes site[field] checked to be a list of tables; NULL message or an
+ * error text (static). */
+static const char *S_push_list(lua_State *L, const char *field)
+{
+	config_push_site(L);
+	lua_getfield(L, -1, field);
+	lua_remove(L, -2);
+	if (!lua_istable(L, -1))
+		return "must be a list of page tables";
+	lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		int ok = lua_istable(L, -1);
+		lua_pop(L, 1);
+		if (!ok)
+			return "must hold only page tables";
+	}
+	return NULL;
+}
 
-/* Renders layouts/<kind>.html with the page table on top of the stack
- * (popped), wraps it in layouts/base.html and writes rel. */
-static int S_render_page(render_ctx *r, const char *kind, const char *rel, const char *origin)
+static lua_Integer S_year_of(lua_State *L, int idx)
+{
+	lua_getfield(L, idx, "year");
+	lua_Integer y = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	return y;
+}
+
+/* site.years = { { year = 2026, bulletins = {…} }, … } from site.bulletins
+ * as the load hooks left it, newest year first. */
+static int S_build_years(render_ctx *r)
 {
 	lua_State *L = r->L;
+	const char *err = S_push_list(L, "bulletins");
+	if (err) {
+		diag_error(r->o->config->file, 0, 0, "site.bulletins %s (after load hooks)", err);
+		lua_pop(L, 1);
+		return -1;
+	}
+	int list = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+	lua_Integer *years = xcalloc((size_t)n + 1, sizeof *years);
+	size_t ny = 0;
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, list, i);
+		lua_Integer y = S_year_of(L, -1);
+		lua_pop(L, 1);
+		size_t k = 0;
+		while (k < ny && years[k] != y)
+			k++;
+		if (k == ny)
+			years[ny++] = y;
+	}
+	/* newest first, a plain insertion sort: there are few years */
+	for (size_t i = 1; i < ny; i++)
+		for (size_t j = i; j > 0 && years[j] > years[j - 1]; j--) {
+			lua_Integer t = years[j];
+			years[j] = years[j - 1];
+			years[j - 1] = t;
+		}
+	lua_createtable(L, (int)ny, 0);
+	for (size_t k = 0; k < ny; k++) {
+		lua_createtable(L, 0, 2);
+		lua_pushinteger(L, years[k]);
+		lua_setfield(L, -2, "year");
+		lua_newtable(L);
+		lua_Integer c = 0;
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_rawgeti(L, list, i);
+			if (S_year_of(L, -1) == years[k])
+				lua_rawseti(L, -2, ++c);
+			else
+				lua_pop(L, 1);
+		}
+		lua_setfield(L, -2, "bulletins");
+		lua_rawseti(L, -2, (lua_Integer)k + 1);
+	}
+	config_push_site(L);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "years");
+	lua_settop(L, list - 1);
+	free(years);
+	return 0;
+}
+
+/* ---- writing pages ---- */
+
+static int S_write(render_ctx *r, const char *rel, buf *html, const char *origin, int page_idx)
+{
+	if (r->o->hooks && hooks_run_render(r->o->hooks, rel, page_idx, html) < 0)
+		return -1;
+	return output_write(r->o->out, rel, html->ptr ? html->ptr : "", html->len, origin);
+}
+
+/* Renders layouts/<layout>.html with the page table on top of the stack
+ * (popped), wraps it in layouts/base.html and writes rel. */
+static int S_render_page(render_ctx *r, const char *layout_name, const char *rel, const char *origin)
+{
+	lua_State *L = r->L;
+	int page_idx = lua_gettop(L);
+	lua_pushvalue(L, page_idx);
 	tpl_set(r->tpl, "page");
-	char *layout = xasprintf("layouts/%s.html", kind);
+	char *layout = xasprintf("layouts/%s.html", layout_name);
 	buf inner = BUF_INIT, html = BUF_INIT;
 	int rc = tpl_render(r->tpl, layout, &inner);
 	if (rc == 1) {
 		char *shown = theme_display_path(r->o->theme, layout);
-		diag_error(shown, 0, 0, "missing layout for page kind '%s' (needed by %s)", kind, origin);
+		diag_error(shown, 0, 0, "missing layout '%s' (needed by %s)", layout_name, origin);
 		free(shown);
 		rc = -1;
 	}
@@ -345,10 +440,11 @@ static int S_render_page(render_ctx *r, const char *kind, const char *rel, const
 		tpl_set(r->tpl, "content");
 	}
 	if (rc == 0)
-		rc = output_write(r->o->out, rel, html.ptr ? html.ptr : "", html.len, origin);
+		rc = S_write(r, rel, &html, origin, page_idx);
 	buf_free(&inner);
 	buf_free(&html);
 	free(layout);
+	lua_settop(L, page_idx - 1);
 	if (rc < 0)
 		r->failed = 1;
 	return rc;
@@ -363,28 +459,108 @@ static void S_push_special(render_ctx *r, const char *kind, const char *title, c
 	S_set_str(L, "url", url);
 }
 
-static int S_render_content_page(render_ctx *r, page *p)
+/* "/bulletins/2024/01/" → "bulletins/2024/01/index.html"; "/x.html" → "x.html" */
+static char *S_output_path(const char *url)
+{
+	while (*url == '/')
+		url++;
+	size_t n = strlen(url);
+	if (n == 0)
+		return xstrdup("index.html");
+	if (url[n - 1] == '/')
+		return xasprintf("%sindex.html", url);
+	const char *last = strrchr(url, '/');
+	last = last ? last + 1 : url;
+	if (strchr(last, '.'))
+		return xstrdup(url);
+	return xasprintf("%s/index.html", url);
+}
+
+/* Renders the page table at the top of the stack (popped). */
+static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 {
 	lua_State *L = r->L;
-	char *html = S_page_html(r, p);
-	if (!html) {
+	int idx = lua_gettop(L);
+	lua_getfield(L, LUA_REGISTRYINDEX, S_PTRS_KEY);
+	lua_pushvalue(L, idx);
+	lua_rawget(L, -2);
+	page *p = lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	if (!lua_getmetatable(L, idx)) {
+		luaL_setmetatable(L, "jianbao.page");
+	} else {
+		lua_pop(L, 1);
+	}
+
+	lua_getfield(L, idx, "url");
+	const char *url = lua_tostring(L, -1);
+	char *origin = p ? xstrdup(p->source) : NULL;
+	if (!origin) {
+		lua_getfield(L, idx, "title");
+		origin = xasprintf("(page \"%s\" added by a hook)", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+		lua_pop(L, 1);
+	}
+	if (!url || url[0] != '/') {
+		diag_error(origin, 0, 0, "page.url must be a site path starting with '/', got %s",
+		           url ? url : luaL_typename(L, -1));
+		lua_settop(L, idx - 1);
+		free(origin);
 		r->failed = 1;
 		return -1;
 	}
-	S_push_table_of(r, p);
-	lua_pushstring(L, html);
-	lua_setfield(L, -2, "content");
-	free(html);
-	lua_pushvalue(L, -1);
-	int keep = lua_gettop(L) - 1;
-	char *rel = xasprintf("%s/index.html", p->slug);
-	int rc = S_render_page(r, p->kind == PAGE_BULLETIN ? "bulletin" : "page", rel, p->source);
+	char *rel = S_output_path(url);
+	lua_pop(L, 1);
+
+	lua_getfield(L, idx, "layout");
+	if (!lua_isstring(L, -1)) {
+		lua_pop(L, 1);
+		lua_getfield(L, idx, "kind");
+	}
+	char *layout = xstrdup(lua_isstring(L, -1) ? lua_tostring(L, -1) : dflt_kind);
+	lua_pop(L, 1);
+
+	int rc = 0;
+	char *html = S_body_html(r, idx, p);
+	if (!html) {
+		rc = -1;
+		r->failed = 1;
+	} else {
+		lua_pushstring(L, html);
+		lua_setfield(L, idx, "content");
+		free(html);
+		lua_pushvalue(L, idx);
+		rc = S_render_page(r, layout, rel, origin);
+		/* drop the HTML again so that memory does not grow with the site */
+		if (p) {
+			lua_pushnil(L);
+			lua_setfield(L, idx, "content");
+		}
+	}
+	lua_settop(L, idx - 1);
+	free(layout);
 	free(rel);
-	/* drop the HTML again so that memory does not grow with the site */
-	lua_pushnil(L);
-	lua_setfield(L, keep, "content");
-	lua_settop(L, keep - 1);
+	free(origin);
 	return rc;
+}
+
+static int S_render_list(render_ctx *r, const char *field, const char *kind)
+{
+	lua_State *L = r->L;
+	const char *err = S_push_list(L, field);
+	if (err) {
+		diag_error(r->o->config->file, 0, 0, "site.%s %s (after load hooks)", field, err);
+		lua_pop(L, 1);
+		r->failed = 1;
+		return -1;
+	}
+	int list = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+	for (lua_Integer i = 1; i <= n && !*r->o->interrupted && !r->failed; i++) {
+		lua_rawgeti(L, list, i);
+		S_render_listed_page(r, kind);
+	}
+	lua_settop(L, list - 1);
+	return 0;
 }
 
 /* ---- static files ---- */
@@ -411,10 +587,7 @@ static int S_copy_files(render_ctx *r)
 	strvec_free(&files);
 
 	const strvec *assets = &r->o->model->assets;
-	char *prefix = path_join(r->o->content_dir, "");
-	size_t skip = strlen(prefix) + 1;
-	if (!strcmp(prefix, "") || !strcmp(prefix, "."))
-		skip = 0;
+	size_t skip = strcmp(r->o->content_dir, ".") == 0 ? 0 : strlen(r->o->content_dir) + 1;
 	for (size_t i = 0; i < assets->len && rc == 0; i++) {
 		char *data = NULL;
 		size_t len = 0;
@@ -425,7 +598,6 @@ static int S_copy_files(render_ctx *r)
 		rc = output_write(r->o->out, assets->items[i] + skip, data, len, assets->items[i]);
 		free(data);
 	}
-	free(prefix);
 	if (rc < 0)
 		r->failed = 1;
 	return rc;
@@ -441,10 +613,33 @@ static void S_put_abs(buf *b, const site_config *c, const char *path)
 	buf_put_xml(b, path, strlen(path));
 }
 
+static const char *S_field_str(lua_State *L, int idx, const char *k)
+{
+	lua_getfield(L, idx, k);
+	const char *s = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
+	lua_pop(L, 1); /* the string stays alive in the table */
+	return s;
+}
+
+static void S_put_field(buf *b, lua_State *L, int idx, const char *k)
+{
+	const char *s = S_field_str(L, idx, k);
+	if (s)
+		buf_put_xml(b, s, strlen(s));
+}
+
 static int S_write_feed(render_ctx *r)
 {
+	lua_State *L = r->L;
 	const site_config *c = r->o->config;
-	const site_model *m = r->o->model;
+	if (S_push_list(L, "bulletins")) {
+		lua_pop(L, 1);
+		return -1;
+	}
+	int list = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+	if (n > c->feed_size)
+		n = c->feed_size;
 	buf b = BUF_INIT;
 	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"");
 	buf_put_xml(&b, c->language, strlen(c->language));
@@ -457,71 +652,94 @@ static int S_write_feed(render_ctx *r)
 	buf_puts(&b, "\"/>\n  <link href=\"");
 	S_put_abs(&b, c, "/");
 	buf_puts(&b, "\"/>\n  <updated>");
-	char d[11] = "1970-01-01";
-	if (m->nbulletins)
-		date_format_iso(&m->bulletins[0]->date, d);
-	else if (r->o->build_date)
-		snprintf(d, sizeof d, "%s", r->o->build_date);
-	buf_printf(&b, "%sT00:00:00+08:00</updated>\n  <generator>" GENERATOR_NAME "</generator>\n", d);
-	size_t n = m->nbulletins < (size_t)c->feed_size ? m->nbulletins : (size_t)c->feed_size;
-	for (size_t i = 0; i < n; i++) {
-		const page *p = m->bulletins[i];
-		char *url = S_page_url(p);
-		date_format_iso(&p->date, d);
+	const char *newest = NULL;
+	if (n > 0) {
+		lua_rawgeti(L, list, 1);
+		newest = S_field_str(L, -1, "date");
+		lua_pop(L, 1);
+	}
+	if (!newest)
+		newest = r->o->build_date ? r->o->build_date : "1970-01-01";
+	buf_printf(&b, "%.10sT00:00:00+08:00</updated>\n  <generator>" GENERATOR_NAME "</generator>\n", newest);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, list, i);
+		int e = lua_gettop(L);
+		const char *date = S_field_str(L, e, "date");
+		const char *updated = S_field_str(L, e, "updated");
+		const char *url = S_field_str(L, e, "url");
+		if (!date || !url) {
+			lua_pop(L, 1);
+			continue;
+		}
 		buf_puts(&b, "  <entry>\n    <title>");
-		buf_put_xml(&b, p->title, strlen(p->title));
+		S_put_field(&b, L, e, "title");
 		buf_puts(&b, "</title>\n    <link href=\"");
 		S_put_abs(&b, c, url);
 		buf_puts(&b, "\"/>\n    <id>");
 		S_put_abs(&b, c, url);
-		buf_printf(&b, "</id>\n    <published>%sT00:00:00+08:00</published>\n    <updated>", d);
-		buf_printf(&b, "%sT00:00:00+08:00</updated>\n", p->updated[0] && strcmp(p->updated, d) > 0 ? p->updated : d);
-		char *summary = S_page_summary(r, p);
+		buf_printf(&b, "</id>\n    <published>%.10sT00:00:00+08:00</published>\n", date);
+		buf_printf(&b, "    <updated>%.10sT00:00:00+08:00</updated>\n",
+		           updated && strcmp(updated, date) > 0 ? updated : date);
 		buf_puts(&b, "    <summary>");
-		buf_put_xml(&b, summary, strlen(summary));
+		S_put_field(&b, L, e, "summary");
 		buf_puts(&b, "</summary>\n  </entry>\n");
-		free(summary);
-		free(url);
+		lua_pop(L, 1);
 	}
 	buf_puts(&b, "</feed>\n");
+	lua_settop(L, list - 1);
 	int rc = output_write(r->o->out, "feed.xml", b.ptr, b.len, "(feed)");
 	buf_free(&b);
 	return rc;
 }
 
-static void S_sitemap_url(buf *b, const site_config *c, const char *path, const char *lastmod)
+static void S_sitemap_list(render_ctx *r, buf *b, const char *field)
 {
-	buf_puts(b, "  <url><loc>");
-	S_put_abs(b, c, path);
-	buf_puts(b, "</loc>");
-	if (lastmod && *lastmod)
-		buf_printf(b, "<lastmod>%s</lastmod>", lastmod);
-	buf_puts(b, "</url>\n");
+	lua_State *L = r->L;
+	if (S_push_list(L, field)) {
+		lua_pop(L, 1);
+		return;
+	}
+	int list = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, list, i);
+		const char *url = S_field_str(L, -1, "url");
+		const char *updated = S_field_str(L, -1, "updated");
+		if (url) {
+			buf_puts(b, "  <url><loc>");
+			S_put_abs(b, r->o->config, url);
+			buf_puts(b, "</loc>");
+			if (updated)
+				buf_printf(b, "<lastmod>%.10s</lastmod>", updated);
+			buf_puts(b, "</url>\n");
+		}
+		lua_pop(L, 1);
+	}
+	lua_settop(L, list - 1);
 }
 
 static int S_write_sitemap(render_ctx *r)
 {
-	const site_config *c = r->o->config;
-	const site_model *m = r->o->model;
 	buf b = BUF_INIT;
 	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	             "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-	S_sitemap_url(&b, c, "/", NULL);
-	S_sitemap_url(&b, c, "/bulletins/", NULL);
-	for (size_t i = 0; i < m->nbulletins; i++) {
-		char *url = S_page_url(m->bulletins[i]);
-		S_sitemap_url(&b, c, url, m->bulletins[i]->updated);
-		free(url);
-	}
-	for (size_t i = 0; i < m->npages; i++) {
-		char *url = S_page_url(m->pages[i]);
-		S_sitemap_url(&b, c, url, m->pages[i]->updated);
-		free(url);
-	}
+	buf_puts(&b, "  <url><loc>");
+	S_put_abs(&b, r->o->config, "/");
+	buf_puts(&b, "</loc></url>\n  <url><loc>");
+	S_put_abs(&b, r->o->config, "/bulletins/");
+	buf_puts(&b, "</loc></url>\n");
+	S_sitemap_list(r, &b, "bulletins");
+	S_sitemap_list(r, &b, "pages");
 	buf_puts(&b, "</urlset>\n");
 	int rc = output_write(r->o->out, "sitemap.xml", b.ptr, b.len, "(sitemap)");
 	buf_free(&b);
 	return rc;
+}
+
+static int S_finish_write(void *ctx, const char *path, const char *data, size_t len, const char *origin)
+{
+	render_ctx *r = ctx;
+	return output_write(r->o->out, path, data, len, origin);
 }
 
 /* ---- the whole site ---- */
@@ -530,29 +748,56 @@ int render_site(const render_options *o)
 {
 	render_ctx r = {.o = o, .L = o->L};
 	lua_State *L = o->L;
+	int top = lua_gettop(L);
 	script_set_ctx(L, S_CTX_KEY, &r);
 	tpl_site ts = {o->config->base_url, o->config->base_path};
 	r.tpl = tpl_new(L, o->theme, &ts);
+	if (o->hooks) {
+		/* helpers that hooks registered become template globals */
+		tpl_push_env(r.tpl);
+		hooks_push_helpers(o->hooks);
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, -5);
+		}
+		lua_pop(L, 2);
+	}
 	S_build_site_tables(&r);
+	if (o->hooks && hooks_run_load(o->hooks) < 0)
+		r.failed = 1;
+	if (!r.failed && S_build_years(&r) < 0)
+		r.failed = 1;
 	config_push_site(L);
 	tpl_set(r.tpl, "site");
 
-	site_model *m = o->model;
-	S_push_special(&r, "home", o->config->title, "/");
-	S_render_page(&r, "home", "index.html", "(home page)");
-	S_push_special(&r, "archive", "工作简报", "/bulletins/");
-	S_render_page(&r, "archive", "bulletins/index.html", "(bulletin archive)");
-	for (size_t i = 0; i < m->nbulletins && !*o->interrupted; i++)
-		S_render_content_page(&r, m->bulletins[i]);
-	for (size_t i = 0; i < m->npages && !*o->interrupted; i++)
-		S_render_content_page(&r, m->pages[i]);
-	S_push_special(&r, "404", "页面不存在", "/404.html");
-	S_render_page(&r, "404", "404.html", "(not-found page)");
-	if (S_write_feed(&r) < 0 || S_write_sitemap(&r) < 0)
+	if (!r.failed) {
+		S_push_special(&r, "home", o->config->title, "/");
+		S_render_page(&r, "home", "index.html", "(home page)");
+		if (!r.failed) {
+			S_push_special(&r, "archive", "工作简报", "/bulletins/");
+			S_render_page(&r, "archive", "bulletins/index.html", "(bulletin archive)");
+		}
+		if (!r.failed)
+			S_render_list(&r, "bulletins", "bulletin");
+		if (!r.failed)
+			S_render_list(&r, "pages", "page");
+		if (!r.failed) {
+			S_push_special(&r, "404", "页面不存在", "/404.html");
+			S_render_page(&r, "404", "404.html", "(not-found page)");
+		}
+		if (!r.failed && (S_write_feed(&r) < 0 || S_write_sitemap(&r) < 0))
+			r.failed = 1;
+		if (!r.failed)
+			S_copy_files(&r);
+	}
+	if (!r.failed && !*o->interrupted && o->hooks &&
+	    hooks_run_finish(o->hooks, output_count(o->out), S_finish_write, &r) < 0)
 		r.failed = 1;
-	S_copy_files(&r);
 
 	tpl_free(r.tpl);
 	script_set_ctx(L, S_CTX_KEY, NULL);
+	lua_settop(L, top);
 	return r.failed || *o->interrupted ? -1 : 0;
 }

@@ -1,8 +1,12 @@
 /* render — turns the model into output files: every page through its
  * layout and the base layout, the theme's static files, content assets,
- * the Atom feed and the sitemap.  Pages are rendered one at a time: the
- * Markdown of a page is parsed right before its HTML is written and
- * dropped right after. */
+ * the Atom feed and the sitemap.
+ *
+ * The model becomes Lua tables (site.bulletins, site.pages); load hooks may
+ * change those lists, and what they hold afterwards is what is published.
+ * Pages are rendered one at a time: a page's Markdown is parsed right
+ * before its HTML is written (shortcodes, page hooks) and dropped right
+ * after, so memory does not grow with the text of the site. */
 #ifndef JB_RENDER_H
 #define JB_RENDER_H
 
@@ -10,6 +14,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "hooks.h"
 #include "model.h"
 #include "output.h"
 #include "source.h"
@@ -20,6 +25,7 @@ typedef struct render_options {
 	source *src;
 	theme *theme;
 	const site_config *config;
+	hooks *hooks; /* may be NULL */
 	site_model *model;
 	output *out;
 	const char *content_dir;

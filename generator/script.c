@@ -14,6 +14,8 @@ typedef struct script_state {
 	long long budget;
 	long long left;
 	int exhausted;
+	const char *what; /* "hook", "template", … for messages */
+	char exhausted_msg[512]; /* where the budget ran out */
 } script_state;
 
 #define S_HOOK_EVERY 1000
@@ -52,19 +54,33 @@ static void S_count_hook(lua_State *L, lua_Debug *ar)
 	if (st->left <= 0) {
 		/* Raised again at every later hook, so a pcall that catches it
 		 * only buys S_HOOK_EVERY more instructions. */
-		st->exhausted = 1;
 		lua_Debug info;
-		if (lua_getstack(L, 0, &info) && lua_getinfo(L, "Sl", &info) && info.currentline > 0)
-			luaL_error(L, "%s:%d: exceeded its instruction budget", info.short_src, info.currentline);
-		luaL_error(L, "exceeded its instruction budget");
+		const char *what = st->what ? st->what : "code";
+		if (!st->exhausted) {
+			st->exhausted = 1;
+			if (lua_getstack(L, 0, &info) && lua_getinfo(L, "Sl", &info) && info.currentline > 0)
+				snprintf(st->exhausted_msg, sizeof st->exhausted_msg,
+				         "%s:%d: %s exceeded its instruction budget (%lld instructions)", info.short_src,
+				         info.currentline, what, st->budget);
+			else
+				snprintf(st->exhausted_msg, sizeof st->exhausted_msg,
+				         "%s exceeded its instruction budget (%lld instructions)", what, st->budget);
+		}
+		lua_pushstring(L, st->exhausted_msg);
+		lua_error(L);
 	}
+}
+
+static int S_no_dump(lua_State *L)
+{
+	return luaL_error(L, "string.dump is not available: binary chunks are not allowed");
 }
 
 lua_State *script_new(const script_limits *limits)
 {
 	script_state *st = xcalloc(1, sizeof *st);
-	st->limit = limits && limits->memory ? limits->memory : (size_t)1 << 30;
-	st->budget = limits && limits->budget ? limits->budget : 2000000000LL;
+	st->limit = limits && limits->memory ? limits->memory : (size_t)512 << 20;
+	st->budget = limits && limits->budget ? limits->budget : 100000000LL;
 	st->left = st->budget;
 	lua_State *L = lua_newstate(S_alloc, st);
 	if (!L) {
@@ -74,12 +90,18 @@ lua_State *script_new(const script_limits *limits)
 	}
 	static const luaL_Reg libs[] = {
 		{LUA_GNAME, luaopen_base}, {LUA_STRLIBNAME, luaopen_string}, {LUA_TABLIBNAME, luaopen_table},
-		{LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+		{LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_COLIBNAME, luaopen_coroutine},
 	};
 	for (size_t i = 0; i < JB_ARRAY_LEN(libs); i++) {
 		luaL_requiref(L, libs[i].name, libs[i].func, 1);
 		lua_pop(L, 1);
 	}
+	/* string.dump makes binary chunks; strings reach the library through
+	 * their metatable, so remove it at the source. */
+	lua_getglobal(L, "string");
+	lua_pushcfunction(L, S_no_dump);
+	lua_setfield(L, -2, "dump");
+	lua_pop(L, 1);
 	lua_sethook(L, S_count_hook, LUA_MASKCOUNT, S_HOOK_EVERY);
 	return L;
 }
@@ -163,7 +185,7 @@ void script_push_env(lua_State *L)
 		"assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
 		"select", "tonumber", "tostring", "type", "xpcall", "getmetatable", "setmetatable", "_VERSION",
 	};
-	static const char *const libs[] = {"string", "table", "math", "utf8"};
+	static const char *const libs[] = {"string", "table", "math", "utf8", "coroutine"};
 	lua_newtable(L);
 	int env = lua_gettop(L);
 	for (size_t i = 0; i < JB_ARRAY_LEN(base); i++) {
@@ -215,6 +237,16 @@ static int S_msghandler(lua_State *L)
 	return 1;
 }
 
+void script_set_what(lua_State *L, const char *what)
+{
+	S_state(L)->what = what;
+}
+
+size_t script_memory_limit(lua_State *L)
+{
+	return S_state(L)->limit;
+}
+
 int script_docall(lua_State *L, int nargs, int nres)
 {
 	script_state *st = S_state(L);
@@ -225,6 +257,16 @@ int script_docall(lua_State *L, int nargs, int nres)
 	st->exhausted = 0;
 	int rc = lua_pcall(L, nargs, nres, base);
 	lua_remove(L, base);
+	if (st->exhausted) {
+		/* the code caught the error (pcall, coroutine) and went on: it
+		 * still ran out of budget, and the message says where */
+		if (rc == LUA_OK)
+			lua_pop(L, nres == LUA_MULTRET ? 0 : nres);
+		else
+			lua_pop(L, 1);
+		lua_pushstring(L, st->exhausted_msg);
+		rc = LUA_ERRRUN;
+	}
 	return rc;
 }
 
@@ -248,6 +290,13 @@ void script_report(lua_State *L, const char *context)
 	const char *msg = lua_tostring(L, -1);
 	if (!msg)
 		msg = "(error without message)";
+	if (strcmp(msg, "not enough memory") == 0) {
+		script_state *st = S_state(L);
+		diag_error(NULL, 0, 0, "%s%s%s exceeded its memory limit (%zu MiB)", context ? context : "",
+		           context ? ": " : "", st->what ? st->what : "Lua code", st->limit >> 20);
+		lua_pop(L, 1);
+		return;
+	}
 	/* Split "file:line: message\nstack traceback:..." into its parts. */
 	const char *nl = strchr(msg, '\n');
 	size_t first_len = nl ? (size_t)(nl - msg) : strlen(msg);

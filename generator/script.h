@@ -1,7 +1,7 @@
 /* script — the Lua 5.4 states that run site.lua, templates and hooks.
  *
  * A state is sandboxed: only base (without dofile, loadfile and binary
- * chunks), string, table, math and utf8; every chunk runs in its own
+ * chunks), string (without dump), table, math, utf8 and coroutine; every chunk runs in its own
  * environment whose undefined globals are errors; memory is capped by the
  * allocator and every call has an instruction budget that pcall cannot
  * swallow.  C context lives in the registry, never in globals. */
@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 typedef struct script_limits {
-	size_t memory;        /* bytes for the whole state; 0: 1 GiB */
-	long long budget;     /* instructions per top-level call; 0: 2e9 */
+	size_t memory;        /* bytes for the whole state; 0: 512 MiB */
+	long long budget;     /* instructions per top-level call; 0: 1e8 */
 } script_limits;
 
 lua_State *script_new(const script_limits *limits);
@@ -32,6 +32,10 @@ int script_load(lua_State *L, const char *chunkname, const char *code, size_t le
 /* lua_pcall with a traceback handler and a fresh instruction budget.
  * On error the message (with traceback) is left on the stack. */
 int script_docall(lua_State *L, int nargs, int nres);
+
+/* Names the kind of code running ("hook", "template") in limit errors. */
+void script_set_what(lua_State *L, const char *what);
+size_t script_memory_limit(lua_State *L);
 
 /* Pops an error message from the stack and reports it as a diagnostic:
  * "file:line: message" becomes file:line: error: message, followed by the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "hooks.h"
 #include "script.h"
 
 #define S_CTX_KEY "jianbao.template"
@@ -364,6 +365,7 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
+	hooks_register_helpers(L, -1);
 	lua_pushcfunction(L, S_include);
 	lua_setfield(L, -2, "include");
 	lua_pushliteral(L, "");
