@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,7 @@ int config_load(lua_State *L, source *src, const char *content_dir, const char *
 	out->theme = xstrdup("default");
 	out->feed_size = 20;
 	out->home_size = 6;
+	out->tz_offset = 8 * 60;
 
 	char *code = NULL;
 	size_t len = 0;
@@ -173,6 +175,22 @@ int config_read(lua_State *L, const char *base_url_override, site_config *out)
 	else if (!lua_isnil(L, -1)) {
 		diag_error(out->file, 0, 0, "site.allow_raw_html must be true or false");
 		bad = 1;
+	}
+	lua_pop(L, 1);
+
+	lua_getfield(L, -1, "timezone");
+	if (!lua_isnil(L, -1)) {
+		const char *tz = lua_tostring(L, -1);
+		int h = 0, m = 0;
+		char sign = 0, extra = 0;
+		if (!lua_isstring(L, -1) || sscanf(tz, "%c%2d:%2d%c", &sign, &h, &m, &extra) != 3 ||
+		    (sign != '+' && sign != '-') || h > 14 || m > 59 || strlen(tz) != 6) {
+			diag_error(out->file, 0, 0, "site.timezone must look like \"+08:00\", got %s",
+			           lua_isstring(L, -1) ? tz : luaL_typename(L, -1));
+			bad = 1;
+		} else {
+			out->tz_offset = (sign == '-' ? -1 : 1) * (h * 60 + m);
+		}
 	}
 	lua_pop(L, 1);
 

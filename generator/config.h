@@ -20,6 +20,7 @@ typedef struct site_config {
 	int allow_raw_html;
 	int feed_size;   /* entries in feed.xml */
 	int home_size;   /* latest issues on the home page */
+	int tz_offset;   /* minutes east of UTC of site.timezone ("+08:00") */
 } site_config;
 
 /* Runs site.lua from src and leaves the site table in the registry.

@@ -86,8 +86,9 @@ static void S_clock(source *src, int64_t *out)
 		source_commit_time(src, out, &offset);
 }
 
-/* The build date: SOURCE_DATE_EPOCH, else the built commit's date. */
-static int S_build_date(source *src, char out[11])
+/* The build date in the site's time zone: SOURCE_DATE_EPOCH, else the
+ * built commit's (committer) time. */
+static int S_build_date(source *src, int tz_offset, char out[11])
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	jb_date d;
@@ -100,14 +101,14 @@ static int S_build_date(source *src, char out[11])
 			           sde);
 			return -1;
 		}
-		date_from_time(v, 0, &d);
+		date_from_time(v, tz_offset, &d);
 		date_format_iso(&d, out);
 		return 0;
 	}
 	int64_t when;
 	int offset;
 	if (source_commit_time(src, &when, &offset) == 0) {
-		date_from_time(when, offset, &d);
+		date_from_time(when, tz_offset, &d);
 		date_format_iso(&d, out);
 	} else {
 		out[0] = '\0';
@@ -150,10 +151,10 @@ static int S_build(const build_args *a)
 	int rc = EXIT_CONTENT;
 	char build_date[11];
 
-	if (S_build_date(src, build_date) < 0)
-		goto done;
 	L = script_new(NULL);
 	if (config_load(L, src, content, a->base_url, &cfg) < 0)
+		goto done;
+	if (S_build_date(src, cfg.tz_offset, build_date) < 0)
 		goto done;
 	th = theme_open(src, cfg.theme);
 	if (!th)
@@ -161,7 +162,7 @@ static int S_build(const build_args *a)
 	tsite.base_url = cfg.base_url;
 	tsite.base_path = cfg.base_path;
 	int64_t clock = 0;
-	int clock_offset = 8 * 60;
+	int clock_offset = cfg.tz_offset;
 	S_clock(src, &clock);
 	hooks_env he = {.src = src, .theme = th, .content_dir = content, .clock = clock,
 	                .clock_offset = clock_offset, .site = &tsite};
@@ -174,7 +175,8 @@ static int S_build(const build_args *a)
 	tsite.base_path = cfg.base_path;
 	if (source_history(src, content, &history) < 0)
 		goto done;
-	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history};
+	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history,
+	                    .tz_offset = cfg.tz_offset};
 	if (model_load(&model, src, &mo) < 0 || diag_errors())
 		goto done;
 

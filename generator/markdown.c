@@ -258,7 +258,8 @@ char *md_summary(md_doc *doc, size_t max_chars)
 	     n = cmark_node_next(n)) {
 		if (cmark_node_get_type(n) != CMARK_NODE_PARAGRAPH)
 			continue;
-		if (b.len)
+		/* paragraphs join with a space, except between Chinese text */
+		if (b.len && !(utf8_is_cjk(utf8_last(b.ptr, b.len)) && utf8_is_cjk(S_edge_char(n, 0))))
 			buf_putc(&b, ' ');
 		md_plain_text(n, &b);
 	}

@@ -174,7 +174,12 @@ static char *S_stem_path(const char *path, const char *dir)
 	size_t n = strlen(rel);
 	if (n > 3 && strcmp(rel + n - 3, ".md") == 0)
 		n -= 3;
-	return xstrndup(rel, n);
+	/* white space has no place in a URL: "联盟 章程.md" → 联盟-章程/ */
+	char *stem = xstrndup(rel, n);
+	for (char *p = stem; *p; p++)
+		if (*p == ' ' || *p == '\t')
+			*p = '-';
+	return stem;
 }
 
 static int S_all_digits(const char *s, size_t n)
@@ -187,18 +192,18 @@ static int S_all_digits(const char *s, size_t n)
 	return 1;
 }
 
-static void S_apply_history(page *p, const strmap *history)
+static void S_apply_history(page *p, const strmap *history, int tz)
 {
 	const file_history *h = history ? strmap_get(history, p->source) : NULL;
 	if (!h)
 		return;
 	jb_date d;
 	if (h->created_known) {
-		date_from_time(h->created, h->created_offset, &d);
+		date_from_time(h->created, tz, &d);
 		date_format_iso(&d, p->created);
 	}
 	if (h->updated_known) {
-		date_from_time(h->updated, h->updated_offset, &d);
+		date_from_time(h->updated, tz, &d);
 		date_format_iso(&d, p->updated);
 	}
 	for (size_t i = 0; i < h->authors.len; i++)
@@ -259,7 +264,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		p->total = S_integer(&c, "total", 1, 999999);
 	}
 	int draft = S_bool(&c, "draft", 0);
-	S_apply_history(p, opts->history);
+	S_apply_history(p, opts->history, opts->tz_offset);
 
 	if (!p->title) {
 		md_doc md = {0};

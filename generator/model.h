@@ -51,6 +51,7 @@ typedef struct model_options {
 	const char *content_dir; /* "content" */
 	int drafts;              /* include pages with draft: true */
 	const strmap *history;   /* path → file_history*, may be empty */
+	int tz_offset;           /* minutes east of UTC: history dates are days there */
 } model_options;
 
 /* Loads all content; problems are reported and counted (see diag_errors),

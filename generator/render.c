@@ -609,8 +609,11 @@ static void S_put_abs(buf *b, const site_config *c, const char *path)
 {
 	while (*path == '/')
 		path++;
-	buf_put_xml(b, c->base_url, strlen(c->base_url));
-	buf_put_xml(b, path, strlen(path));
+	buf url = BUF_INIT;
+	buf_put_url(&url, c->base_url, strlen(c->base_url));
+	buf_put_url(&url, path, strlen(path));
+	buf_put_xml(b, buf_cstr(&url), url.len);
+	buf_free(&url);
 }
 
 static const char *S_field_str(lua_State *L, int idx, const char *k)

@@ -302,7 +302,7 @@ void script_report(lua_State *L, const char *context)
 	size_t first_len = nl ? (size_t)(nl - msg) : strlen(msg);
 	char *first = xstrndup(msg, first_len);
 	char *file = NULL, *text = first;
-	int line = 0;
+	int line = 0, col = 0;
 	char *c1 = strchr(first, ':');
 	while (c1) {
 		char *end;
@@ -311,6 +311,13 @@ void script_report(lua_State *L, const char *context)
 			file = xstrndup(first, (size_t)(c1 - first));
 			line = (int)n;
 			text = end + 1;
+			/* a column may follow: file:line:col: message */
+			char *end2;
+			long c = strtol(text, &end2, 10);
+			if (end2 != text && *end2 == ':' && c > 0 && (text[0] >= '0' && text[0] <= '9')) {
+				col = (int)c;
+				text = end2 + 1;
+			}
 			while (*text == ' ')
 				text++;
 			break;
@@ -318,9 +325,9 @@ void script_report(lua_State *L, const char *context)
 		c1 = strchr(c1 + 1, ':');
 	}
 	if (context)
-		diag_error(file, line, 0, "%s: %s", context, text);
+		diag_error(file, line, col, "%s: %s", context, text);
 	else
-		diag_error(file, line, 0, "%s", text);
+		diag_error(file, line, col, "%s", text);
 	if (nl && S_traceback_useful(nl + 1))
 		diag_detail(nl + 1);
 	free(file);

@@ -164,17 +164,38 @@ int source_commit_time(const source *s, int64_t *when, int *offset)
 {
 	if (!s->commit)
 		return -1;
-	const git_signature *a = git_commit_author(s->commit);
-	*when = a->when.time;
-	*offset = a->when.offset;
+	*when = git_commit_time(s->commit);
+	*offset = git_commit_time_offset(s->commit);
 	return 0;
 }
 
 /* ---- listing ---- */
 
+/* 1 when full (which exists) resolves to a place inside root: a symbolic
+ * link anywhere on the way must not lead out of the repository. */
+static int S_inside(const char *root, const char *full)
+{
+	char *r = realpath(root, NULL), *f = realpath(full, NULL);
+	int ok = r && f && (strcmp(r, f) == 0 || (str_starts_with(f, r) && f[strlen(r)] == '/'));
+	free(r);
+	free(f);
+	return ok;
+}
+
 static int S_list_dir(const char *fsroot, const char *rel, strvec *out)
 {
 	char *full = path_join(fsroot, rel);
+	struct stat lst;
+	if (lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		diag_warning(rel, 0, 0, "symbolic link skipped (content must be regular files and folders)");
+		free(full);
+		return 0;
+	}
+	if (lstat(full, &lst) == 0 && !S_inside(fsroot, full)) {
+		diag_warning(rel, 0, 0, "skipped: it lies outside the repository");
+		free(full);
+		return 0;
+	}
 	DIR *d = opendir(full);
 	if (!d) {
 		int e = errno;
@@ -289,7 +310,7 @@ int source_read(source *s, const char *path, char **data, size_t *len)
 	if (s->mode != MODE_REVISION) {
 		char *full = path_join(s->workdir, path);
 		struct stat st;
-		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode) || !S_inside(s->workdir, full)) {
 			free(full);
 			return 1;
 		}

@@ -53,7 +53,7 @@ int source_list(source *s, const char *dir, strvec *out);
  * 1 when it does not exist, -1 on error (reported). */
 int source_read(source *s, const char *path, char **data, size_t *len);
 
-/* Author time and offset of the commit being built (HEAD in worktree
+/* Committer time and offset of the commit being built (HEAD in worktree
  * mode).  Returns 0, or -1 when there is none (folder mode, no commits). */
 int source_commit_time(const source *s, int64_t *when, int *offset);
 /* Hex id of the commit being built, or NULL. */

@@ -165,6 +165,18 @@ void buf_put_html(buf *b, const char *s, size_t len)
 	buf_put(b, s + start, len - start);
 }
 
+void buf_put_url(buf *b, const char *s, size_t len)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@/?#%";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(keep, c)))
+			buf_putc(b, (char)c);
+		else
+			buf_printf(b, "%%%02X", c);
+	}
+}
+
 /* ---- strmap: open addressing, linear probing, FNV-1a ---- */
 
 static uint32_t S_hash(const char *s)

@@ -47,6 +47,11 @@ void buf_put_html(buf *b, const char *s, size_t len);
 /* Escapes for XML text and attribute values (same set as HTML). */
 #define buf_put_xml buf_put_html
 
+/* Appends s with every byte outside RFC 3986's unreserved, sub-delims,
+ * ':', '@', '/', '?', '#', '%' and '~' percent-encoded (for absolute URLs
+ * in XML such as sitemaps, where non-ASCII must be escaped). */
+void buf_put_url(buf *b, const char *s, size_t len);
+
 /* A string → pointer hash map.  Keys are copied; values are the caller's. */
 typedef struct strmap_entry {
 	char *key;
