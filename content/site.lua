@@ -13,6 +13,9 @@ return {
     main = {
       { name = "首页", url = "/" },
       { name = "工作简报", url = "/bulletins/" },
+      { name = "联盟文件", url = "/documents/" },
+      { name = "成员单位", url = "/members/" },
+      { name = "课程目录", url = "/courses/" },
       { name = "关于", url = "/about/" },
     },
   },

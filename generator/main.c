@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collections.h"
 #include "config.h"
 #include "diag.h"
 #include "hooks.h"
@@ -38,6 +39,7 @@ static void S_on_signal(int sig)
 static void S_usage(FILE *f)
 {
 	fputs("usage: jianbao build [options]     build the site into a folder\n"
+	      "       jianbao check [options]     check everything a build checks; publish nothing\n"
 	      "       jianbao version\n"
 	      "\n"
 	      "build options:\n"
@@ -64,6 +66,7 @@ static void S_usage(FILE *f)
 typedef struct build_args {
 	const char *repo, *content, *out, *rev, *base_url, *diagnostics;
 	int no_git, drafts, quiet;
+	int check_only; /* jianbao check: everything but publishing */
 } build_args;
 
 static double S_now(void)
@@ -71,6 +74,36 @@ static double S_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every `source` (a bulletin path like 2024/01) in the collections and
+ * documents must name a bulletin that exists. */
+static void S_check_ref(source *src, const char *content, const char *file, int line, const char *ref)
+{
+	char *path = xasprintf("%s/bulletins/%s.md", content, ref);
+	char *data = NULL;
+	size_t len;
+	int rc = path_is_safe_relative(ref) ? source_read(src, path, &data, &len) : 1;
+	free(data);
+	if (rc == 1)
+		diag_error(file, line, 0, "source '%s' names no bulletin (%s does not exist)", ref, path);
+	free(path);
+}
+
+static void S_check_references(const site_model *m, const collections *c, const char *content, source *src)
+{
+	for (size_t i = 0; i < c->nmembers; i++)
+		for (size_t j = 0; j < c->members[i]->sources.len; j++)
+			S_check_ref(src, content, c->members_file, c->members[i]->line, c->members[i]->sources.items[j]);
+	for (size_t i = 0; i < c->ncommittees; i++)
+		for (size_t j = 0; j < c->committees[i]->sources.len; j++)
+			S_check_ref(src, content, c->committees_file, c->committees[i]->line, c->committees[i]->sources.items[j]);
+	for (size_t i = 0; i < c->ncourses; i++)
+		for (size_t j = 0; j < c->courses[i]->sources.len; j++)
+			S_check_ref(src, content, c->courses_file, c->courses[i]->line, c->courses[i]->sources.items[j]);
+	for (size_t i = 0; i < m->ndocuments; i++)
+		if (m->documents[i]->source_ref)
+			S_check_ref(src, content, m->documents[i]->source, 0, m->documents[i]->source_ref);
 }
 
 /* The build's clock for hooks: SOURCE_DATE_EPOCH, else the commit time,
@@ -147,6 +180,7 @@ static int S_build(const build_args *a)
 	site_config cfg = {0};
 	output *out = NULL;
 	hooks *hk = NULL;
+	collections coll = {0};
 	tpl_site tsite = {"/", "/"};
 	int rc = EXIT_CONTENT;
 	char build_date[11];
@@ -175,16 +209,34 @@ static int S_build(const build_args *a)
 	tsite.base_path = cfg.base_path;
 	if (source_history(src, content, &history) < 0)
 		goto done;
+	if (collections_load(&coll, L, src, content) < 0)
+		goto done;
 	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history,
-	                    .tz_offset = cfg.tz_offset};
-	if (model_load(&model, src, &mo) < 0 || diag_errors())
+	                    .tz_offset = cfg.tz_offset, .collections = &coll};
+	if (model_load(&model, src, &mo) < 0)
+		goto done;
+	model_check_numbers(&model);
+	S_check_references(&model, &coll, content, src);
+	if (diag_errors())
 		goto done;
 
-	out = output_begin(out_dir);
+	char check_dir[] = "/tmp/jianbao-check-XXXXXX";
+	if (a->check_only) {
+		if (!mkdtemp(check_dir)) {
+			diag_error(NULL, 0, 0, "cannot create a temporary folder: %s", strerror(errno));
+			goto done;
+		}
+		char *site_dir = path_join(check_dir, "site");
+		out = output_begin(site_dir);
+		free(site_dir);
+	} else {
+		out = output_begin(out_dir);
+	}
 	if (!out)
 		goto done;
 	render_options ro = {
-		.L = L, .src = src, .theme = th, .config = &cfg, .hooks = hk, .model = &model, .out = out,
+		.L = L, .src = src, .theme = th, .config = &cfg, .hooks = hk, .model = &model, .collections = &coll,
+		.out = out,
 		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
 		.commit = source_commit_id(src), .interrupted = &S_interrupted,
 	};
@@ -194,24 +246,40 @@ static int S_build(const build_args *a)
 		goto done;
 	}
 	size_t files = output_count(out);
+	if (a->check_only) {
+		output_abort(out);
+		out = NULL;
+		remove_tree(check_dir);
+		diag_note("check: %zu bulletins, %zu documents, %zu pages, %zu members, %zu committees, %zu courses "
+		          "from %s: no errors%s",
+		          model.nbulletins, model.ndocuments, model.npages, coll.nmembers, coll.ncommittees, coll.ncourses,
+		          source_describe(src), diag_warnings() ? " (see the warnings above)" : "");
+		rc = 0;
+		goto done;
+	}
 	if (output_commit(out) < 0) {
 		out = NULL;
 		goto done;
 	}
 	out = NULL;
-	diag_note("built %zu bulletins, %zu pages (%zu files) from %s into %s/ in %.2f s", model.nbulletins,
-	          model.npages, files, source_describe(src), out_dir, S_now() - t0);
+	diag_note("built %zu bulletins, %zu documents, %zu pages (%zu files) from %s into %s/ in %.2f s",
+	          model.nbulletins, model.ndocuments, model.npages, files, source_describe(src), out_dir, S_now() - t0);
 	rc = 0;
 done:
 	if (out) {
 		output_abort(out);
-		if (rc != 0 && !S_interrupted)
+		if (a->check_only)
+			remove_tree(check_dir);
+	}
+	if (rc != 0 && diag_errors() && !S_interrupted) {
+		if (a->check_only)
+			diag_note("check found %d error(s)", diag_errors());
+		else
 			diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
-	} else if (rc != 0 && diag_errors()) {
-		diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
 	}
 	hooks_free(hk);
 	model_free(&model);
+	collections_free(&coll);
 	source_history_free(&history);
 	theme_free(th);
 	config_free(&cfg);
@@ -220,7 +288,7 @@ done:
 	return S_interrupted ? EXIT_INTERRUPTED : rc;
 }
 
-static int S_cmd_build(int argc, char **argv)
+static int S_cmd_build(int argc, char **argv, int check_only)
 {
 	enum { O_REPO = 256, O_CONTENT, O_OUT, O_REV, O_NOGIT, O_BASE, O_DRAFTS, O_DIAG, O_QUIET, O_HELP };
 	static const struct option opts[] = {
@@ -231,7 +299,7 @@ static int S_cmd_build(int argc, char **argv)
 		{"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
-	build_args a = {0};
+	build_args a = {.check_only = check_only};
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -240,7 +308,13 @@ static int S_cmd_build(int argc, char **argv)
 		case O_REPO: a.repo = optarg; break;
 		case O_CONTENT: a.content = optarg; break;
 		case 'o':
-		case O_OUT: a.out = optarg; break;
+		case O_OUT:
+			if (check_only) {
+				fprintf(stderr, "jianbao check: --out has no meaning here (check publishes nothing)\n");
+				return EXIT_USAGE;
+			}
+			a.out = optarg;
+			break;
 		case O_REV: a.rev = optarg; break;
 		case O_NOGIT: a.no_git = 1; break;
 		case O_BASE: a.base_url = optarg; break;
@@ -277,7 +351,9 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "build"))
-		return S_cmd_build(argc - 1, argv + 1);
+		return S_cmd_build(argc - 1, argv + 1, 0);
+	if (!strcmp(cmd, "check"))
+		return S_cmd_build(argc - 1, argv + 1, 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("jianbao %s\n", JIANBAO_VERSION);
 		return 0;

@@ -12,6 +12,7 @@ typedef struct fm_ctx {
 	const char *file;
 	const yval *meta;
 	int errors;
+	int last_line, last_col; /* of the last integer read */
 } fm_ctx;
 
 static const yval *S_field(fm_ctx *c, const char *key)
@@ -50,6 +51,8 @@ static long S_integer(fm_ctx *c, const char *key, long min, long max)
 	const yval *v = S_field(c, key);
 	if (!v)
 		return 0;
+	c->last_line = v->line;
+	c->last_col = v->col;
 	if (v->kind != YV_SCALAR || !v->plain) {
 		S_type_error(c, v, key, "a whole number (unquoted)");
 		return 0;
@@ -148,6 +151,13 @@ static void S_page_free(page *p)
 	free(p->editor);
 	strvec_free(&p->tags);
 	strvec_free(&p->authors);
+	free(p->number);
+	free(p->issuer_code);
+	free(p->issuer);
+	free(p->cc);
+	free(p->printed_by);
+	free(p->source_ref);
+	free(p->mentions);
 	yval_free(p->meta);
 	free(p);
 }
@@ -158,6 +168,9 @@ void model_free(site_model *m)
 		S_page_free(m->bulletins[i]);
 	for (size_t i = 0; i < m->npages; i++)
 		S_page_free(m->pages[i]);
+	for (size_t i = 0; i < m->ndocuments; i++)
+		S_page_free(m->documents[i]);
+	free(m->documents);
 	free(m->bulletins);
 	free(m->pages);
 	strvec_free(&m->assets);
@@ -247,7 +260,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	p->body_line = doc.body_line;
 	doc.meta = NULL;
 
-	fm_ctx c = {path, p->meta, 0};
+	fm_ctx c = {path, p->meta, 0, 0, 0};
 	p->title = S_string(&c, "title");
 	p->subtitle = S_string(&c, "subtitle");
 	p->author = S_string(&c, "author");
@@ -261,7 +274,36 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		p->guidance = S_string(&c, "guidance");
 		p->editor = S_string(&c, "editor");
 		p->issue = S_integer(&c, "issue", 1, 9999);
+		p->issue_line = c.last_line, p->issue_col = c.last_col;
+		c.last_line = c.last_col = 0;
 		p->total = S_integer(&c, "total", 1, 999999);
+		p->total_line = c.last_line, p->total_col = c.last_col;
+	} else if (kind == PAGE_DOCUMENT) {
+		p->number = S_string(&c, "number");
+		p->issuer = S_string(&c, "issuer");
+		p->cc = S_string(&c, "cc");
+		p->printed_by = S_string(&c, "printed_by");
+		p->has_printed = S_date(&c, "printed", &p->printed);
+		p->source_ref = S_string(&c, "source");
+		const yval *nv = S_field(&c, "number");
+		if (p->number) {
+			char *err = NULL;
+			int year = 0;
+			if (model_parse_doc_number(p->number, &p->issuer_code, &year, &p->doc_seq, &err) < 0) {
+				diag_error(path, nv->line, nv->col, "%s", err);
+				free(err);
+				c.errors++;
+			} else {
+				p->year = year;
+				p->issue_line = nv->line, p->issue_col = nv->col;
+			}
+		} else if (!nv) {
+			diag_error(path, 1, 1, "an alliance document needs 'number: 继教合作联盟〔YYYY〕N号' in its front matter");
+			c.errors++;
+		}
+	}
+	if (opts->collections && !c.errors) {
+		collections_mentions(opts->collections, data, len, &p->mentions, &p->nmentions);
 	}
 	int draft = S_bool(&c, "draft", 0);
 	S_apply_history(p, opts->history, opts->tz_offset);
@@ -324,6 +366,14 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 			diag_error(path, 1, 1, "bulletin has no issue number: add 'issue: N' (第N期) to its front matter");
 			c.errors++;
 		}
+	} else if (kind == PAGE_DOCUMENT) {
+		p->slug = path_join("documents", stem);
+		if (p->has_date && p->year && p->date.year != p->year) {
+			const yval *v = S_field(&c, "date");
+			diag_error(path, v ? v->line : 1, v ? v->col : 1, "date %04d-%02d-%02d is not in the year of the number %s",
+			           p->date.year, p->date.month, p->date.day, p->number);
+			c.errors++;
+		}
 	} else {
 		/* pages/about.md → about; pages/x/index.md → x */
 		size_t n = strlen(stem);
@@ -361,6 +411,103 @@ static int S_cmp_bulletins(const void *a, const void *b)
 	return strcmp(x->source, y->source);
 }
 
+static int S_cmp_documents(const void *a, const void *b)
+{
+	const page *x = *(page *const *)a, *y = *(page *const *)b;
+	if (x->year != y->year)
+		return x->year > y->year ? -1 : 1;
+	int c = strcmp(x->issuer_code, y->issuer_code);
+	if (c)
+		return c;
+	if (x->doc_seq != y->doc_seq)
+		return x->doc_seq < y->doc_seq ? -1 : 1;
+	return strcmp(x->source, y->source);
+}
+
+int model_parse_doc_number(const char *s, char **issuer, int *year, long *seq, char **err)
+{
+	*err = NULL;
+	const char *open = strstr(s, "〔"), *close = strstr(s, "〕");
+	if (!open || !close || close < open) {
+		static const char *const wrong[] = {"[", "(", "（", "【", "［", "〈", "《"};
+		for (size_t i = 0; i < JB_ARRAY_LEN(wrong); i++)
+			if (strstr(s, wrong[i])) {
+				*err = xasprintf("document number \"%s\": the year goes in 六角括号 〔〕, not %s…", s, wrong[i]);
+				return -1;
+			}
+		*err = xasprintf("document number \"%s\" must look like 继教合作联盟〔2021〕1号", s);
+		return -1;
+	}
+	if (open == s) {
+		*err = xasprintf("document number \"%s\" needs the issuer's code before 〔", s);
+		return -1;
+	}
+	const char *y = open + strlen("〔");
+	int yr = 0, digits = 0;
+	while (y < close && *y >= '0' && *y <= '9') {
+		yr = yr * 10 + (*y - '0');
+		y++;
+		digits++;
+	}
+	if (y != close || digits != 4) {
+		*err = xasprintf("document number \"%s\": the year in 〔〕 must be four digits", s);
+		return -1;
+	}
+	const char *n = close + strlen("〕");
+	if (str_starts_with(n, "第")) {
+		*err = xasprintf("document number \"%s\": no 第 before the number (继教合作联盟〔%d〕1号)", s, yr);
+		return -1;
+	}
+	if (*n == '0') {
+		*err = xasprintf("document number \"%s\": no leading zeros in the number", s);
+		return -1;
+	}
+	long v = 0;
+	digits = 0;
+	while (*n >= '0' && *n <= '9' && digits < 7) {
+		v = v * 10 + (*n - '0');
+		n++;
+		digits++;
+	}
+	if (!digits || strcmp(n, "号") != 0) {
+		*err = xasprintf("document number \"%s\" must end in the number and 号", s);
+		return -1;
+	}
+	*issuer = xstrndup(s, (size_t)(open - s));
+	*year = yr;
+	*seq = v;
+	return 0;
+}
+
+void model_check_numbers(const site_model *m)
+{
+	/* bulletins are newest first: walk them oldest first */
+	for (size_t i = m->nbulletins; i-- > 1;) {
+		const page *older = m->bulletins[i], *newer = m->bulletins[i - 1];
+		if (older->year == newer->year && older->issue && newer->issue && newer->issue <= older->issue) {
+			diag_error(newer->source, newer->issue_line, newer->issue_col,
+			           "第%ld期 (%04d-%02d-%02d) does not come after 第%ld期 of %s (%04d-%02d-%02d): "
+			           "issue numbers restart each year and grow with the date",
+			           newer->issue, newer->date.year, newer->date.month, newer->date.day, older->issue, older->source,
+			           older->date.year, older->date.month, older->date.day);
+		}
+	}
+	/* 总第M期 grows with the date over all bulletins that have it */
+	const page *prev = NULL;
+	for (size_t i = m->nbulletins; i-- > 0;) {
+		const page *b = m->bulletins[i];
+		if (!b->total)
+			continue;
+		if (prev && b->total <= prev->total)
+			diag_error(b->source, b->total_line, b->total_col,
+			           "总第%ld期 (%04d-%02d-%02d) does not come after 总第%ld期 of %s (%04d-%02d-%02d): the running "
+			           "number grows with the date",
+			           b->total, b->date.year, b->date.month, b->date.day, prev->total, prev->source, prev->date.year,
+			           prev->date.month, prev->date.day);
+		prev = b;
+	}
+}
+
 static void S_push_page(page ***arr, size_t *n, page *p)
 {
 	*arr = xrealloc(*arr, (*n + 1) * sizeof(page *));
@@ -373,7 +520,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 	struct {
 		const char *sub;
 		page_kind kind;
-	} kinds[] = {{"bulletins", PAGE_BULLETIN}, {"pages", PAGE_PLAIN}};
+	} kinds[] = {{"bulletins", PAGE_BULLETIN}, {"documents", PAGE_DOCUMENT}, {"pages", PAGE_PLAIN}};
 
 	for (size_t k = 0; k < JB_ARRAY_LEN(kinds); k++) {
 		char *dir = path_join(opts->content_dir, kinds[k].sub);
@@ -395,6 +542,8 @@ int model_load(site_model *m, source *src, const model_options *opts)
 				continue;
 			if (p->kind == PAGE_BULLETIN)
 				S_push_page(&m->bulletins, &m->nbulletins, p);
+			else if (p->kind == PAGE_DOCUMENT)
+				S_push_page(&m->documents, &m->ndocuments, p);
 			else
 				S_push_page(&m->pages, &m->npages, p);
 		}
@@ -403,6 +552,15 @@ int model_load(site_model *m, source *src, const model_options *opts)
 	}
 	if (m->nbulletins > 1)
 		qsort(m->bulletins, m->nbulletins, sizeof(page *), S_cmp_bulletins);
+	if (m->ndocuments > 1)
+		qsort(m->documents, m->ndocuments, sizeof(page *), S_cmp_documents);
+	/* one number, one document */
+	for (size_t i = 1; i < m->ndocuments; i++) {
+		page *a = m->documents[i - 1], *b = m->documents[i];
+		if (strcmp(a->number, b->number) == 0)
+			diag_error(b->source, b->issue_line, b->issue_col, "document number %s is also used by %s", b->number,
+			           a->source);
+	}
 	for (size_t i = 0; i < m->nbulletins; i++) {
 		m->bulletins[i]->next = i > 0 ? m->bulletins[i - 1] : NULL;
 		m->bulletins[i]->prev = i + 1 < m->nbulletins ? m->bulletins[i + 1] : NULL;

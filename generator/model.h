@@ -6,16 +6,18 @@
  *
  * Content layout below the content folder:
  *   bulletins/YYYY/NN.md   a bulletin (工作简报) issue
+ *   documents/YYYY/NN.md   an alliance document (number: 继教合作联盟〔2021〕1号)
  *   pages/NAME.md          a plain page, published at /NAME/
  *   assets/…               files copied as they are to /assets/…  */
 #ifndef JB_MODEL_H
 #define JB_MODEL_H
 
+#include "collections.h"
 #include "frontmatter.h"
 #include "source.h"
 #include "util.h"
 
-typedef enum page_kind { PAGE_BULLETIN, PAGE_PLAIN } page_kind;
+typedef enum page_kind { PAGE_BULLETIN, PAGE_DOCUMENT, PAGE_PLAIN } page_kind;
 
 typedef struct page {
 	page_kind kind;
@@ -27,7 +29,18 @@ typedef struct page {
 	/* bulletins */
 	char *series, *publisher, *guidance, *editor;
 	long issue, total;
+	int issue_line, issue_col, total_line, total_col; /* where they were written */
 	int year;
+	/* documents */
+	char *number;      /* 继教合作联盟〔2021〕1号 */
+	char *issuer_code; /* 继教合作联盟 */
+	long doc_seq;
+	char *issuer, *cc, *printed_by;
+	jb_date printed;
+	int has_printed;
+	char *source_ref; /* the bulletin that reported it, "2022/10" */
+	member **mentions; /* members named in the text (borrowed) */
+	size_t nmentions;
 	jb_date date;
 	int has_date;
 	strvec tags;
@@ -42,6 +55,8 @@ typedef struct page {
 typedef struct site_model {
 	page **bulletins; /* newest first */
 	size_t nbulletins;
+	page **documents; /* newest year first, then by number */
+	size_t ndocuments;
 	page **pages; /* by source path */
 	size_t npages;
 	strvec assets; /* repository-relative paths */
@@ -51,6 +66,7 @@ typedef struct model_options {
 	const char *content_dir; /* "content" */
 	int drafts;              /* include pages with draft: true */
 	const strmap *history;   /* path → file_history*, may be empty */
+	const collections *collections; /* for mentions; may be NULL */
 	int tz_offset;           /* minutes east of UTC: history dates are days there */
 } model_options;
 
@@ -58,6 +74,16 @@ typedef struct model_options {
  * loading continues past them.  Returns -1 only when nothing can be read. */
 int model_load(site_model *m, source *src, const model_options *opts);
 void model_free(site_model *m);
+
+/* Parses a document number "继教合作联盟〔2021〕1号" into its issuer code,
+ * year and sequence.  0, or -1 with *err (caller frees) saying what is
+ * wrong (brackets, leading zeros, 第, …). */
+int model_parse_doc_number(const char *s, char **issuer, int *year, long *seq, char **err);
+
+/* Checks the bulletin numbering over the whole model: 第N期 restarts each
+ * year and grows with the date, 总第M期 grows with the date, no number twice.
+ * Problems are reported at the number's position. */
+void model_check_numbers(const site_model *m);
 
 /* Reads the page's file again and returns its Markdown body (caller frees
  * *body via *owner).  0, or -1 after reporting. */

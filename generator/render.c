@@ -28,6 +28,8 @@ typedef struct render_ctx {
 
 /* ---- Markdown bodies ---- */
 
+static void S_link_documents(render_ctx *r, cmark_node *root, const char *self);
+
 /* HTML of a page's body; NULL after reporting.  Caller frees.  The page
  * table is at page_idx (0 when there is none: no hooks then); p is its
  * source record, NULL for pages that hooks made. */
@@ -68,6 +70,7 @@ static char *S_body_html(render_ctx *r, int page_idx, const page *p)
 	md_normalize(&md);
 	if (p && p->title_from_heading)
 		free(md_take_title(&md, 1));
+	S_link_documents(r, md.root, p ? p->number : NULL);
 	if (rc == 0 && page_idx)
 		rc = hooks_run_page(r->o->hooks, page_idx, &md, file, first_line);
 	char *html = rc == 0 ? md_render_html(&md) : NULL;
@@ -207,7 +210,7 @@ static void S_push_page_table(render_ctx *r, page *p)
 {
 	lua_State *L = r->L;
 	lua_createtable(L, 0, 32);
-	lua_pushstring(L, p->kind == PAGE_BULLETIN ? "bulletin" : "page");
+	lua_pushstring(L, p->kind == PAGE_BULLETIN ? "bulletin" : p->kind == PAGE_DOCUMENT ? "document" : "page");
 	lua_setfield(L, -2, "kind");
 	S_set_str(L, "title", p->title);
 	S_set_str(L, "subtitle", p->subtitle);
@@ -233,6 +236,19 @@ static void S_push_page_table(render_ctx *r, page *p)
 	S_set_str(L, "url", url);
 	free(url);
 	S_set_str(L, "source", p->source);
+	if (p->kind == PAGE_DOCUMENT) {
+		S_set_str(L, "number", p->number);
+		S_set_str(L, "issuer_code", p->issuer_code);
+		S_set_int(L, "sequence", p->doc_seq);
+		S_set_str(L, "issuer", p->issuer);
+		S_set_str(L, "cc", p->cc);
+		S_set_str(L, "printed_by", p->printed_by);
+		if (p->has_printed) {
+			char d[11];
+			date_format_iso(&p->printed, d);
+			S_set_str(L, "printed", d);
+		}
+	}
 	if (p->meta)
 		S_push_yval(L, p->meta);
 	else
@@ -313,6 +329,298 @@ static void S_build_site_tables(render_ctx *r)
 	lua_pushstring(L, GENERATOR_NAME " " JIANBAO_VERSION);
 	lua_setfield(L, site, "generator");
 	lua_pop(L, 1);
+}
+
+/* ---- collections: members, committees, courses ---- */
+
+#define S_MEMBERS_KEY "jianbao.member_tables" /* member* → table */
+
+static void S_push_member_table(render_ctx *r, const member *m)
+{
+	lua_State *L = r->L;
+	lua_getfield(L, LUA_REGISTRYINDEX, S_MEMBERS_KEY);
+	lua_pushlightuserdata(L, (void *)(uintptr_t)m);
+	lua_rawget(L, -2);
+	lua_remove(L, -2);
+}
+
+/* A bulletin path "2024/01" → its page table, or nil. */
+static void S_push_bulletin_ref(render_ctx *r, const char *ref)
+{
+	lua_State *L = r->L;
+	char *src = xasprintf("%s/bulletins/%s.md", r->o->content_dir, ref);
+	const site_model *m = r->o->model;
+	for (size_t i = 0; i < m->nbulletins; i++) {
+		if (strcmp(m->bulletins[i]->source, src) == 0) {
+			S_push_table_of(r, m->bulletins[i]);
+			free(src);
+			return;
+		}
+	}
+	free(src);
+	lua_pushnil(L);
+}
+
+static void S_set_sources(render_ctx *r, const strvec *refs)
+{
+	lua_State *L = r->L;
+	lua_createtable(L, (int)refs->len, 0);
+	lua_Integer n = 0;
+	for (size_t i = 0; i < refs->len; i++) {
+		S_push_bulletin_ref(r, refs->items[i]);
+		if (lua_isnil(L, -1))
+			lua_pop(L, 1);
+		else
+			lua_rawseti(L, -2, ++n);
+	}
+	lua_setfield(L, -2, "sources");
+}
+
+static void S_build_collection_tables(render_ctx *r)
+{
+	lua_State *L = r->L;
+	const collections *c = r->o->collections;
+	const site_model *m = r->o->model;
+	config_push_site(L);
+	int site = lua_gettop(L);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, S_MEMBERS_KEY);
+
+	/* documents */
+	lua_createtable(L, (int)m->ndocuments, 0);
+	for (size_t i = 0; i < m->ndocuments; i++) {
+		S_push_page_table(r, m->documents[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, site, "documents");
+
+	size_t nmembers = c ? c->nmembers : 0, ncomm = c ? c->ncommittees : 0, ncourses = c ? c->ncourses : 0;
+	/* members */
+	lua_createtable(L, (int)nmembers, 0);
+	for (size_t i = 0; i < nmembers; i++) {
+		const member *mb = c->members[i];
+		lua_createtable(L, 0, 16);
+		S_set_str(L, "kind", "member");
+		S_set_str(L, "title", mb->name);
+		S_set_str(L, "name", mb->name);
+		S_set_list(L, "short_names", &mb->short_names);
+		S_set_str(L, "role", mb->role);
+		S_set_str(L, "type", mb->type);
+		S_set_str(L, "city", mb->city);
+		S_set_str(L, "joined", mb->joined);
+		S_set_str(L, "website", mb->website);
+		S_set_str(L, "note", mb->note);
+		S_set_str(L, "slug", mb->slug);
+		char *url = xasprintf("/members/%s/", mb->slug);
+		S_set_str(L, "url", url);
+		free(url);
+		S_set_sources(r, &mb->sources);
+		lua_newtable(L);
+		lua_setfield(L, -2, "committees");
+		/* pages that mention it */
+		lua_newtable(L);
+		lua_Integer nm = 0;
+		page **lists[2] = {m->bulletins, m->documents};
+		size_t counts[2] = {m->nbulletins, m->ndocuments};
+		for (int l = 0; l < 2; l++)
+			for (size_t j = 0; j < counts[l]; j++)
+				for (size_t k = 0; k < lists[l][j]->nmentions; k++)
+					if (lists[l][j]->mentions[k] == mb) {
+						S_push_table_of(r, lists[l][j]);
+						lua_rawseti(L, -2, ++nm);
+					}
+		lua_setfield(L, -2, "mentions");
+		lua_getfield(L, LUA_REGISTRYINDEX, S_MEMBERS_KEY);
+		lua_pushlightuserdata(L, (void *)(uintptr_t)mb);
+		lua_pushvalue(L, -3);
+		lua_rawset(L, -3);
+		lua_pop(L, 1);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, site, "members");
+
+	/* members grouped by role, in the vocabulary's order */
+	lua_newtable(L);
+	lua_Integer ngroups = 0;
+	for (size_t g = 0; c && g < c->roles.len; g++) {
+		lua_createtable(L, 0, 2);
+		S_set_str(L, "role", c->roles.items[g]);
+		lua_newtable(L);
+		lua_Integer n = 0;
+		for (size_t i = 0; i < nmembers; i++)
+			if (strcmp(c->members[i]->role, c->roles.items[g]) == 0) {
+				S_push_member_table(r, c->members[i]);
+				lua_rawseti(L, -2, ++n);
+			}
+		lua_setfield(L, -2, "members");
+		if (n)
+			lua_rawseti(L, -2, ++ngroups);
+		else
+			lua_pop(L, 1);
+	}
+	lua_setfield(L, site, "member_roles");
+
+	/* committees */
+	lua_createtable(L, (int)ncomm, 0);
+	for (size_t i = 0; i < ncomm; i++) {
+		const committee *k = c->committees[i];
+		lua_createtable(L, 0, 10);
+		S_set_str(L, "kind", "committee");
+		S_set_str(L, "title", k->name);
+		S_set_str(L, "name", k->name);
+		S_set_str(L, "founded", k->founded);
+		S_set_str(L, "note", k->note);
+		char *url = xasprintf("/committees/%s/", k->slug);
+		S_set_str(L, "url", url);
+		free(url);
+		S_set_sources(r, &k->sources);
+		int ktab = lua_gettop(L);
+		lua_createtable(L, (int)k->nseats, 0);
+		for (size_t j = 0; j < k->nseats; j++) {
+			lua_createtable(L, 0, 2);
+			S_push_member_table(r, k->seats[j].member);
+			lua_setfield(L, -2, "member");
+			S_set_str(L, "role", k->seats[j].role);
+			lua_rawseti(L, -2, (lua_Integer)j + 1);
+			/* and the member's side: member.committees */
+			S_push_member_table(r, k->seats[j].member);
+			lua_getfield(L, -1, "committees");
+			lua_createtable(L, 0, 2);
+			lua_pushvalue(L, ktab);
+			lua_setfield(L, -2, "committee");
+			S_set_str(L, "role", k->seats[j].role);
+			lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+			lua_pop(L, 2);
+		}
+		lua_setfield(L, ktab, "members");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, site, "committees");
+
+	/* courses and majors */
+	lua_createtable(L, (int)ncourses, 0);
+	lua_createtable(L, c ? (int)c->nmajors : 0, 0);
+	int courses = lua_gettop(L) - 1, majors = lua_gettop(L);
+	lua_Integer ci = 0;
+	for (size_t i = 0; c && i < c->nmajors; i++) {
+		const major *mj = &c->majors[i];
+		lua_createtable(L, 0, 6);
+		int mtab = lua_gettop(L);
+		S_set_str(L, "kind", "major");
+		S_set_str(L, "title", mj->name);
+		S_set_str(L, "name", mj->name);
+		char *url = xasprintf("/courses/%s/", mj->slug);
+		S_set_str(L, "url", url);
+		S_set_int(L, "count", (long)mj->ncourses);
+		lua_createtable(L, (int)mj->ncourses, 0);
+		for (size_t j = 0; j < mj->ncourses; j++) {
+			const course *k = mj->courses[j];
+			lua_createtable(L, 0, 14);
+			S_set_str(L, "kind", "course");
+			char *title = xasprintf("%s %s", k->code, k->name);
+			S_set_str(L, "title", title);
+			free(title);
+			S_set_str(L, "code", k->code);
+			S_set_str(L, "name", k->name);
+			lua_pushvalue(L, mtab);
+			lua_setfield(L, -2, "major");
+			S_set_str(L, "level", k->level);
+			S_set_str(L, "exam_university", k->exam_university);
+			S_set_str(L, "credits", k->credits);
+			S_set_str(L, "resources", k->resources);
+			S_set_str(L, "note", k->note);
+			char *curl = xasprintf("%s%s/", url, k->slug);
+			S_set_str(L, "url", curl);
+			free(curl);
+			S_set_sources(r, &k->sources);
+			lua_pushvalue(L, -1);
+			lua_rawseti(L, courses, ++ci);
+			lua_rawseti(L, -2, (lua_Integer)j + 1);
+		}
+		lua_setfield(L, mtab, "courses");
+		free(url);
+		lua_rawseti(L, majors, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, site, "majors");
+	lua_setfield(L, site, "courses");
+	lua_pop(L, 1);
+}
+
+/* Turns every mention of a document number in text nodes into a link to
+ * that document (except on the document itself). */
+static void S_link_documents(render_ctx *r, cmark_node *root, const char *self)
+{
+	const site_model *m = r->o->model;
+	if (!m->ndocuments)
+		return;
+	cmark_iter *it = cmark_iter_new(root);
+	cmark_event_type ev;
+	cmark_node **texts = NULL;
+	size_t ntexts = 0;
+	int in_link = 0;
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+		cmark_node_type t = cmark_node_get_type(n);
+		if (t == CMARK_NODE_LINK)
+			in_link += ev == CMARK_EVENT_ENTER ? 1 : -1;
+		if (ev == CMARK_EVENT_ENTER && t == CMARK_NODE_TEXT && !in_link) {
+			const char *lit = cmark_node_get_literal(n);
+			if (lit && strstr(lit, "〔")) {
+				texts = xrealloc(texts, (ntexts + 1) * sizeof *texts);
+				texts[ntexts++] = n;
+			}
+		}
+	}
+	cmark_iter_free(it);
+	for (size_t i = 0; i < ntexts; i++) {
+		cmark_node *n = texts[i];
+		char *lit = xstrdup(cmark_node_get_literal(n));
+		const char *p = lit;
+		int changed = 0;
+		for (;;) {
+			const page *hit = NULL;
+			const char *at = NULL;
+			for (size_t d = 0; d < m->ndocuments; d++) {
+				const page *doc = m->documents[d];
+				if (self && strcmp(doc->number, self) == 0)
+					continue;
+				const char *f = strstr(p, doc->number);
+				if (f && (!at || f < at)) {
+					at = f;
+					hit = doc;
+				}
+			}
+			if (!hit)
+				break;
+			if (at > p) {
+				cmark_node *before = cmark_node_new(CMARK_NODE_TEXT);
+				char *piece = xstrndup(p, (size_t)(at - p));
+				cmark_node_set_literal(before, piece);
+				free(piece);
+				cmark_node_insert_before(n, before);
+			}
+			cmark_node *link = cmark_node_new(CMARK_NODE_LINK);
+			char *url = xasprintf("%s%s/", r->o->config->base_path, hit->slug);
+			cmark_node_set_url(link, url);
+			free(url);
+			cmark_node_set_title(link, hit->title ? hit->title : "");
+			cmark_node *txt = cmark_node_new(CMARK_NODE_TEXT);
+			cmark_node_set_literal(txt, hit->number);
+			cmark_node_append_child(link, txt);
+			cmark_node_insert_before(n, link);
+			p = at + strlen(hit->number);
+			changed = 1;
+		}
+		if (changed) {
+			cmark_node_set_literal(n, p);
+			if (!*p) {
+				cmark_node_unlink(n);
+				cmark_node_free(n);
+			}
+		}
+		free(lit);
+	}
+	free(texts);
 }
 
 /* Pushes site[field] checked to be a list of tables; NULL message or an
@@ -563,6 +871,36 @@ static int S_render_list(render_ctx *r, const char *field, const char *kind)
 	return 0;
 }
 
+/* Index pages of the collections, and one page per item.  An index is
+ * written only when its list is not empty. */
+static void S_render_collections(render_ctx *r)
+{
+	static const struct {
+		const char *list, *kind, *index_layout, *title, *url, *rel;
+	} sets[] = {
+		{"documents", "document", "documents", "联盟文件", "/documents/", "documents/index.html"},
+		{"members", "member", "members", "成员单位", "/members/", "members/index.html"},
+		{"committees", "committee", "committees", "专门委员会", "/committees/", "committees/index.html"},
+		{"majors", "major", "courses", "课程目录", "/courses/", "courses/index.html"},
+		{"courses", "course", NULL, NULL, NULL, NULL},
+	};
+	lua_State *L = r->L;
+	for (size_t i = 0; i < JB_ARRAY_LEN(sets) && !r->failed; i++) {
+		config_push_site(L);
+		lua_getfield(L, -1, sets[i].list);
+		size_t n = lua_istable(L, -1) ? lua_rawlen(L, -1) : 0;
+		lua_pop(L, 2);
+		if (!n)
+			continue;
+		if (sets[i].index_layout) {
+			S_push_special(r, sets[i].index_layout, sets[i].title, sets[i].url);
+			S_render_page(r, sets[i].index_layout, sets[i].rel, sets[i].url);
+		}
+		if (!r->failed)
+			S_render_list(r, sets[i].list, sets[i].kind);
+	}
+}
+
 /* ---- static files ---- */
 
 static int S_copy_files(render_ctx *r)
@@ -768,6 +1106,7 @@ int render_site(const render_options *o)
 		lua_pop(L, 2);
 	}
 	S_build_site_tables(&r);
+	S_build_collection_tables(&r);
 	if (o->hooks && hooks_run_load(o->hooks) < 0)
 		r.failed = 1;
 	if (!r.failed && S_build_years(&r) < 0)
@@ -786,6 +1125,7 @@ int render_site(const render_options *o)
 			S_render_list(&r, "bulletins", "bulletin");
 		if (!r.failed)
 			S_render_list(&r, "pages", "page");
+		S_render_collections(&r);
 		if (!r.failed) {
 			S_push_special(&r, "404", "页面不存在", "/404.html");
 			S_render_page(&r, "404", "404.html", "(not-found page)");

@@ -27,6 +27,7 @@ typedef struct render_options {
 	const site_config *config;
 	hooks *hooks; /* may be NULL */
 	site_model *model;
+	const collections *collections; /* may be NULL */
 	output *out;
 	const char *content_dir;
 	const char *build_date; /* "YYYY-MM-DD" or NULL */
