@@ -306,6 +306,17 @@ static int S_source_line(const ts_flow *f, cmark_node *n)
 
 static void S_figure(ts_flow *f, cmark_node *img, const S_ctx *c);
 
+/* 主送机关: a document's first paragraph, short and ending in "：", sits
+ * flush left. */
+static int S_is_addressee(const ts_flow *f, cmark_node *n, const ts_text *t)
+{
+	const print_doc *d = f->ts->doc;
+	if (!d || d->kind != PRINT_DOCUMENT || cmark_node_previous(n) ||
+	    cmark_node_get_type(cmark_node_parent(n)) != CMARK_NODE_DOCUMENT)
+		return 0;
+	return str_ends_with(buf_cstr(&t->text), "：") && utf8_length(t->text.ptr, t->text.len) <= 60;
+}
+
 static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *marker)
 {
 	cmark_node *img;
@@ -317,7 +328,7 @@ static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *m
 	ts_text_init(&t, c->font);
 	ts_text_inlines(f->ts, &t, n);
 	ts_para p = S_body_para(f, c);
-	if (marker)
+	if (marker || S_is_addressee(f, n, &t))
 		p.indent = 0;
 	PangoLayout *l = ts_layout(f->ts, &t, &p);
 	if (marker) {
@@ -373,7 +384,6 @@ static void S_heading(ts_flow *f, cmark_node *n, const S_ctx *c)
 	ts_text_init(&t, c->font);
 	ts_text_inlines(f->ts, &t, n);
 	ts_para p = S_body_para(f, c);
-	p.justify = 0;
 	p.keep_last = 0;
 	if (level == 1) {
 		p.font = TS_TITLE;
@@ -491,10 +501,10 @@ static void S_caption(ts_flow *f, cmark_node *n, const S_ctx *c)
 {
 	const print_style *st = &f->ts->st;
 	ts_text t;
-	ts_text_init(&t, TS_KAI);
+	ts_text_init(&t, TS_BODY);
 	ts_text_inlines(f->ts, &t, n);
 	ts_para p = {0};
-	p.font = TS_KAI;
+	p.font = TS_BODY;
 	p.size = st->size_caption;
 	p.width = f->w - c->left - c->right;
 	p.align = TS_CENTRE;
@@ -750,23 +760,38 @@ static void S_table_widths(S_tbl *tb, double avail, double em)
 				nat[k] = w;
 		}
 	}
-	double total = 0;
-	for (int k = 0; k < tb->ncols; k++)
+	double total = 0, widest = 0;
+	for (int k = 0; k < tb->ncols; k++) {
 		total += nat[k];
+		if (nat[k] > widest)
+			widest = nat[k];
+	}
 	if (total <= avail) {
 		for (int k = 0; k < tb->ncols; k++)
 			tb->col_w[k] = nat[k] + (avail - total) * nat[k] / total;
 	} else {
-		/* narrow columns keep their width, wide ones share the rest */
-		double fair = avail / tb->ncols, fixed = 0, wide = 0;
-		for (int k = 0; k < tb->ncols; k++) {
-			if (nat[k] <= fair)
-				fixed += nat[k];
+		/* the widest columns give way first: find the level L where the
+		 * columns cut to at most L fill the width exactly */
+		double lo = 0, hi = widest;
+		for (int iter = 0; iter < 50; iter++) {
+			double mid = (lo + hi) / 2, sum = 0;
+			for (int k = 0; k < tb->ncols; k++)
+				sum += nat[k] < mid ? nat[k] : mid;
+			if (sum > avail)
+				hi = mid;
 			else
-				wide += nat[k];
+				lo = mid;
 		}
 		for (int k = 0; k < tb->ncols; k++)
-			tb->col_w[k] = nat[k] <= fair ? nat[k] : (avail - fixed) * nat[k] / wide;
+			tb->col_w[k] = nat[k] < lo ? nat[k] : lo;
+		double sum = 0;
+		for (int k = 0; k < tb->ncols; k++)
+			sum += tb->col_w[k];
+		for (int k = 0; k < tb->ncols; k++) /* rounding: the rest to the widest */
+			if (nat[k] >= lo) {
+				tb->col_w[k] += avail - sum;
+				break;
+			}
 	}
 	for (int k = 0; k < tb->ncols; k++)
 		if (tb->col_w[k] < 2 * em)

@@ -30,6 +30,8 @@ typesetter *typeset_new(const print_style *style)
 	ts->ctx = pango_font_map_create_context(ts->fontmap);
 	pango_cairo_context_set_resolution(ts->ctx, 72);
 	pango_context_set_round_glyph_positions(ts->ctx, FALSE);
+	/* the Simplified Chinese forms of punctuation (locl) */
+	pango_context_set_language(ts->ctx, pango_language_from_string("zh-cn"));
 	cairo_font_options_t *fo = cairo_font_options_create();
 	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
 	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);

@@ -314,7 +314,13 @@ static void S_spacing_attrs(ts_text *t, PangoAttrList *attrs, double size, doubl
 				}
 			}
 		}
-		if (next_len && S_blank_after(cur) && (S_blank_after(next) || S_blank_before(next))) {
+		if (cur == 0x2014 || cur == 0x2015 || cur == 0x2026) {
+			/* the CJK full-width forms: —— and …… are two ems */
+			PangoAttribute *a = pango_attr_font_features_new("fwid");
+			a->start_index = (guint)cur_at;
+			a->end_index = (guint)(cur_at + cur_len);
+			pango_attr_list_insert(attrs, a);
+		} else if (next_len && S_blank_after(cur) && (S_blank_after(next) || S_blank_before(next))) {
 			PangoAttribute *a = pango_attr_font_features_new("halt");
 			a->start_index = (guint)cur_at;
 			a->end_index = (guint)(cur_at + cur_len);
@@ -403,9 +409,21 @@ static void S_apply_shifts(ts_text *t, S_cluster *c, size_t n)
 			break;
 		if (t->shifts[k].offset != c[i].offset)
 			continue;
-		if (i == 0 || i + 1 == n)
-			continue; /* Pango trimmed the outer half at the line's edge */
-		c[i].glyphs->glyphs[c[i].first_glyph].geometry.x_offset += t->shifts[k].dx;
+		PangoGlyphGeometry *g = &c[i].glyphs->glyphs[c[i].first_glyph].geometry;
+		PangoGlyphGeometry *gl = &c[i].glyphs->glyphs[c[i].last_glyph].geometry;
+		int dx = t->shifts[k].dx, half = dx < 0 ? -dx : dx;
+		if (n < 2)
+			continue;
+		/* At the line's edges Pango trimmed the outer half: give back the
+		 * half that faces Latin text on this line, drop the one facing
+		 * the other line. */
+		if (i == 0)
+			gl->width += dx < 0 ? half : -half;
+		else if (i + 1 == n) {
+			g->x_offset += dx;
+			gl->width += dx;
+		} else
+			g->x_offset += dx;
 	}
 }
 
