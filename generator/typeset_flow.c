@@ -339,10 +339,23 @@ static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *m
 			ts_flow_new_page(f);
 		else if (room < 1)
 			ts_flow_new_page(f);
-		ts_para m = p;
-		m.align = TS_RIGHT;
-		ts_draw_plain(f, marker, &m, f->x0 + c->left - 0.3 * S_em(f),
-		              f->y0 + f->y + ts_grid_baseline(f, p.size));
+		double baseline = f->y0 + f->y + ts_grid_baseline(f, p.size);
+		if (!strcmp(marker, "•") || !strcmp(marker, "◦")) {
+			/* a drawn bullet: the fonts' U+2022 is a tiny dot */
+			double r = p.size * 0.14;
+			cairo_new_sub_path(f->cr);
+			cairo_arc(f->cr, f->x0 + c->left - 0.6 * S_em(f), baseline - 0.36 * p.size, r, 0, 2 * G_PI);
+			if (!strcmp(marker, "•")) {
+				cairo_fill(f->cr);
+			} else {
+				cairo_set_line_width(f->cr, 0.8);
+				cairo_stroke(f->cr);
+			}
+		} else {
+			ts_para m = p;
+			m.align = TS_RIGHT;
+			ts_draw_plain(f, marker, &m, f->x0 + c->left - 0.3 * S_em(f), baseline);
+		}
 	}
 	ts_flow_lines(f, l, f->x0 + c->left, &t, 0);
 	g_object_unref(l);
