@@ -165,7 +165,7 @@ check "pdf: headings are bookmarks" grep -qa "/Outlines" "$WORK/blocks.pdf"
 check "pdf: internal links have a destination" grep -qa "/Dest" "$WORK/blocks.pdf"
 pdftotext -layout "$WORK/blocks.pdf" "$WORK/blocks.txt"
 check "pdf: list, quote, table and code text are all there" in_order "$WORK/blocks.txt" \
-	"• 第一项" "1. 甲" 引用的文字用楷体 合肥工业大学 "code block"
+	第一项 第二项 "1. 甲" 引用的文字用楷体 合肥工业大学 "code block"
 
 # ---- a character no font has is an error naming file:line ----
 cat >"$WORK/doc/glyph.md" <<'MD'
