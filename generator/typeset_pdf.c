@@ -496,28 +496,40 @@ static int S_volume_toc(ts_flow *f, const print_volume *v, const S_volume_pass *
 	ts_draw_plain(f, "目　录", &h, f->x0 + f->w / 2, f->y0 + f->y + ts_grid_baseline(f, h.size));
 	f->y += 2 * f->pitch;
 	double em = ts_grid_advance(st);
+	/* two columns: the issue line, then the title wrapped in its own
+	 * column with the page number right of its last line */
+	double col = 0;
+	ts_para ip = S_para(ts, TS_BODY, st->size_body, TS_LEFT, st->text_colour);
+	for (size_t i = 0; i < v->nissues; i++) {
+		double w = v->issues[i]->issue_line ? S_text_width(ts, v->issues[i]->issue_line, &ip) : 0;
+		if (w > col)
+			col = w;
+	}
+	if (col > 0)
+		col += em;
 	for (size_t i = 0; i < v->nissues; i++) {
 		const print_doc *d = v->issues[i];
 		ts_text t;
 		ts_text_init(&t, TS_BODY);
-		if (d->issue_line) {
-			ts_text_append(&t, d->issue_line, strlen(d->issue_line), 0);
-			buf_puts(&t.text, "　");
-		}
 		if (d->title)
 			ts_text_append(&t, d->title, strlen(d->title), 0);
 		ts_para p = S_para(ts, TS_BODY, st->size_body, TS_LEFT, st->text_colour);
-		p.width = f->w - 3 * em;
-		p.indent = 0;
+		p.width = f->w - col - 3 * em;
+		p.justify = 1;
+		p.keep_last = 1;
+		p.letter_spacing = em - st->size_body;
 		PangoLayout *l = ts_layout(ts, &t, &p);
 		int nl = pango_layout_get_line_count(l);
+		ts_flow_snap(f);
 		if (f->y + nl * f->pitch > f->h + 0.01)
 			ts_flow_new_page(f);
 		double top = f->y;
-		ts_flow_lines(f, l, f->x0, NULL, 1);
+		if (d->issue_line)
+			ts_draw_plain(f, d->issue_line, &ip, f->x0, f->y0 + f->y + ts_grid_baseline(f, ip.size));
+		ts_flow_lines(f, l, f->x0 + col, NULL, 1);
 		char num[32];
 		snprintf(num, sizeof num, "%d", pass ? pass->start_number[i] : 0);
-		ts_para r = p;
+		ts_para r = ip;
 		r.align = TS_RIGHT;
 		double baseline = f->y0 + f->y - f->pitch + ts_grid_baseline(f, p.size);
 		ts_draw_plain(f, num, &r, f->x0 + f->w, baseline);

@@ -253,6 +253,44 @@ TEST(pdf_bytes_are_reproducible)
 	free(b);
 }
 
+TEST(volume_has_cover_contents_and_issues)
+{
+	md_doc m1 = {0}, m2 = {0};
+	const char *a = "第一期正文。\n\n## 一、小节\n\n正文。\n";
+	const char *b = "第二期正文。\n";
+	md_parse(&m1, a, strlen(a), 0);
+	md_parse(&m2, b, strlen(b), 0);
+	md_normalize(&m1);
+	md_normalize(&m2);
+	print_doc d1 = {0}, d2 = {0};
+	d1.series = d2.series = "继续教育网络园区工作简报";
+	d1.issue_line = "2024年第1期 总第46期";
+	d2.issue_line = "2024年第2期 总第47期";
+	d1.title = "第一期";
+	d2.title = "第二期";
+	d1.body = m1.root;
+	d2.body = m2.root;
+	d1.file = "a.md";
+	d2.file = "b.md";
+	const print_doc *issues[] = {&d1, &d2};
+	print_volume v = {0};
+	v.title = "继续教育网络园区工作简报";
+	v.subtitle = "2024年合订本";
+	v.issues = issues;
+	v.nissues = 2;
+	v.created = "2024-12-31T00:00:00Z";
+	buf out = BUF_INIT, again = BUF_INIT;
+	/* cover, contents, issue 1 (page 1), a blank back (page 2), issue 2 (page 3) */
+	CHECK_INT(typeset_volume(S_ts, &v, &out), 5);
+	CHECK_INT(typeset_volume(S_ts, &v, &again), 5);
+	CHECK(out.len == again.len && !memcmp(out.ptr, again.ptr, out.len));
+	CHECK(S_has(out.ptr, out.len, "/Outlines"));
+	buf_free(&out);
+	buf_free(&again);
+	md_doc_free(&m1);
+	md_doc_free(&m2);
+}
+
 TEST(style_from_lua)
 {
 	print_style s;
@@ -305,6 +343,7 @@ int main(void)
 	RUN(han_latin_quarter_em);
 	RUN(missing_glyph_is_an_error);
 	RUN(pdf_bytes_are_reproducible);
+	RUN(volume_has_cover_contents_and_issues);
 	RUN(style_from_lua);
 	RUN(helpers);
 	typeset_free(S_ts);
