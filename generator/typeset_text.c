@@ -427,21 +427,88 @@ static void S_apply_shifts(ts_text *t, S_cluster *c, size_t n)
 	}
 }
 
-static void S_justify(PangoLayout *l, ts_text *t, double width, double indent, int justify)
+/* How much the full-width punctuation of a line can give up: the blank
+ * half of each mark not already compressed. */
+static int S_squeezable(const S_cluster *c, size_t n, int half)
+{
+	int total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!S_blank_after(c[i].cp) && !S_blank_before(c[i].cp))
+			continue;
+		if (c[i].glyphs->glyphs[c[i].first_glyph].geometry.width >= (3 * half) / 2)
+			total += half;
+	}
+	return total;
+}
+
+/* Takes need units out of the line's punctuation: the mark at the line's
+ * end first, then the others evenly. */
+static void S_squeeze(S_cluster *c, size_t n, int need, int half)
+{
+	size_t cand = 0;
+	for (size_t pass = 0; pass < 2 && need > 0; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			PangoGlyphGeometry *g = &c[i].glyphs->glyphs[c[i].first_glyph].geometry;
+			int after = S_blank_after(c[i].cp), before = S_blank_before(c[i].cp);
+			if ((!after && !before) || g->width < (3 * half) / 2)
+				continue;
+			if (pass == 0) {
+				if (i + 1 == n && after) {
+					int d = need < half ? need : half;
+					g->width -= d;
+					need -= d;
+				} else {
+					cand++;
+				}
+				continue;
+			}
+			int d = (int)((need + (int)cand - 1) / (int)cand);
+			if (d > half)
+				d = half;
+			if (d > need)
+				d = need;
+			g->width -= d;
+			if (before)
+				g->x_offset -= d;
+			need -= d;
+			cand--;
+		}
+	}
+}
+
+/* 1 when every line of l fits width once its punctuation is squeezed. */
+static int S_fits(PangoLayout *l, double width, double indent, double size)
+{
+	const char *text = pango_layout_get_text(l);
+	S_cluster *c = NULL;
+	size_t cap = 0;
+	int ok = 1;
+	int half = (int)(size / 2 * PANGO_SCALE);
+	for (GSList *ln = pango_layout_get_lines(l); ln && ok; ln = ln->next) {
+		PangoLayoutLine *line = ln->data;
+		size_t n = S_line_clusters(line, text, &c, &cap);
+		int target = (int)(width * PANGO_SCALE) - (line->is_paragraph_start ? (int)(indent * PANGO_SCALE) : 0);
+		int over = S_line_width(line) - target;
+		if (over > 0 && over > S_squeezable(c, n, half))
+			ok = 0;
+	}
+	free(c);
+	return ok;
+}
+
+static void S_justify(PangoLayout *l, ts_text *t, double width, double indent, double size, int justify)
 {
 	GSList *lines = pango_layout_get_lines(l);
 	const char *text = pango_layout_get_text(l);
 	S_cluster *c = NULL;
 	size_t cap = 0;
 	int target_full = (int)(width * PANGO_SCALE);
+	int half = (int)(size / 2 * PANGO_SCALE);
 	for (GSList *ln = lines; ln; ln = ln->next) {
 		PangoLayoutLine *line = ln->data;
 		size_t n = S_line_clusters(line, text, &c, &cap);
 		S_apply_shifts(t, c, n);
-		if (!justify || !ln->next || n < 2)
-			continue;
-		/* a line ending in a hard break keeps its natural width */
-		if (c[n - 1].cp == 0x2028 || c[n - 1].cp == '\n')
+		if (!justify || n < 2)
 			continue;
 		int target = target_full - (line->is_paragraph_start ? (int)(indent * PANGO_SCALE) : 0);
 		int extra = target - S_line_width(line);
@@ -449,7 +516,13 @@ static void S_justify(PangoLayout *l, ts_text *t, double width, double indent, i
 		size_t last = n;
 		while (last > 1 && c[last - 1].cp == ' ')
 			last--;
-		if (extra <= 0)
+		if (extra < 0) {
+			/* squeeze before stretching: the line was set a little wider */
+			S_squeeze(c, last, -extra, half);
+			continue;
+		}
+		/* the last line and one ending in a hard break keep their width */
+		if (!ln->next || c[n - 1].cp == 0x2028 || c[n - 1].cp == '\n' || extra == 0)
 			continue;
 		int gaps = 0;
 		for (size_t i = 0; i + 1 < last; i++)
@@ -554,10 +627,19 @@ PangoLayout *ts_layout(typesetter *ts, ts_text *t, const ts_para *p)
 	pango_layout_set_attributes(l, attrs);
 	pango_attr_list_unref(attrs);
 
+	int justify = p->justify && p->align == TS_LEFT && p->width > 0;
+	if (justify) {
+		/* set half an em wider, then squeeze punctuation where a line
+		 * overflows; when some line cannot be squeezed enough, set it at
+		 * the true width */
+		pango_layout_set_width(l, (int)((p->width + p->size / 2) * PANGO_SCALE + 0.5));
+		if (!S_fits(l, p->width, p->indent, p->size))
+			pango_layout_set_width(l, (int)(p->width * PANGO_SCALE + 0.5));
+	}
 	int bad = ts_first_unknown(l);
 	if (bad >= 0)
 		ts_report_missing(ts, t, (size_t)bad);
-	S_justify(l, t, p->width, p->indent, p->justify && p->align == TS_LEFT && p->width > 0);
+	S_justify(l, t, p->width, p->indent, p->size, justify);
 	return l;
 }
 

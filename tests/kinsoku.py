@@ -21,18 +21,38 @@ HAN = re.compile(r"^[\u3400-\u9fff]$")
 
 
 def lines_of(markup):
-    """(page, text, xMin, xMax) of every line, in reading order."""
+    """(page, text, xMin, xMax) of every visual line, in reading order.
+
+    pdftotext splits a line where compressed punctuation makes glyph boxes
+    overlap (its boxes use the font's full advance); pieces on the same
+    baseline are joined again, left to right."""
     page = 0
-    pat = r'<page\b|<line xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>(.*?)</line>'
+    pat = (r'<page\b|<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"[^>]*>'
+           r'(.*?)</line>')
+    current = []
+
+    def flush():
+        if current:
+            current.sort(key=lambda piece: piece[0])
+            text = "".join(piece[2] for piece in current)
+            yield page, text, current[0][0], max(piece[1] for piece in current)
+            del current[:]
+
     for m in re.finditer(pat, markup, re.S):
         if m.group(0).startswith("<page"):
+            yield from flush()
             page += 1
             continue
-        words = re.findall(r"<word\b[^>]*>(.*?)</word>", m.group(3), re.S)
+        words = re.findall(r"<word\b[^>]*>(.*?)</word>", m.group(5), re.S)
         text = "".join(html.unescape(w) for w in words)
         text = text.replace("\u200b", "").replace("\u2060", "").strip()
-        if text:
-            yield page, text, float(m.group(1)), float(m.group(2))
+        if not text:
+            continue
+        y = (float(m.group(2)), float(m.group(4)))
+        if current and abs(current[-1][3][0] - y[0]) > 1:
+            yield from flush()
+        current.append((float(m.group(1)), float(m.group(3)), text, y))
+    yield from flush()
 
 
 def check(markup):
