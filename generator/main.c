@@ -20,6 +20,9 @@
 #include "script.h"
 #include "source.h"
 #include "theme.h"
+#include "typeset.h"
+#include "frontmatter.h"
+#include "markdown.h"
 #include "util.h"
 
 #ifndef JIANBAO_VERSION
@@ -40,6 +43,7 @@ static void S_usage(FILE *f)
 {
 	fputs("usage: jianbao build [options]     build the site into a folder\n"
 	      "       jianbao check [options]     check everything a build checks; publish nothing\n"
+	      "       jianbao pdf FILE.md -o OUT.pdf [--theme NAME]   typeset one bulletin or document\n"
 	      "       jianbao version\n"
 	      "\n"
 	      "build options:\n"
@@ -336,6 +340,119 @@ static int S_cmd_build(int argc, char **argv, int check_only)
 	return S_build(&a);
 }
 
+/* Local images of `jianbao pdf`: relative to the Markdown file's folder. */
+static int S_pdf_image(void *ctx, const char *path, char **data, size_t *len)
+{
+	if (!path_is_safe_relative(path))
+		return -1;
+	char *full = path_join(ctx, path);
+	int rc = file_read(full, data, len);
+	free(full);
+	return rc;
+}
+
+/* jianbao pdf FILE.md -o OUT.pdf: one bulletin (or, with `number:` in its
+ * front matter, one alliance document) as a printable PDF. */
+static int S_cmd_pdf(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"out", required_argument, NULL, 'o'}, {"theme", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL, *theme_name = "default";
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == 't')
+			theme_name = optarg;
+		else {
+			fprintf(stderr, "jianbao pdf: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !out) {
+		fprintf(stderr, "usage: jianbao pdf FILE.md -o OUT.pdf [--theme NAME]\n");
+		return EXIT_USAGE;
+	}
+	const char *file = argv[optind];
+	char *data = NULL, *dir = NULL;
+	size_t len = 0;
+	if (file_read(file, &data, &len) < 0) {
+		diag_error(file, 0, 0, "cannot read it: %s", strerror(errno));
+		return EXIT_CONTENT;
+	}
+	int rc = EXIT_CONTENT;
+	fm_doc fm = {0};
+	md_doc md = {0};
+	strvec owned = STRVEC_INIT;
+	print_style style;
+	print_style_defaults(&style);
+	typesetter *ts = NULL;
+	if (fm_parse(file, data, len, &fm) < 0)
+		goto done;
+	print_doc doc;
+	if (typeset_doc_from_meta(&doc, fm.meta, file, &owned) < 0)
+		goto done;
+	md_parse(&md, fm.body, fm.body_len, 0);
+	md_normalize(&md);
+	if (!doc.title) {
+		char *t = md_take_title(&md, 1);
+		if (t) {
+			strvec_push(&owned, t);
+			doc.title = doc.pdf_title = t;
+		}
+	}
+	doc.body = md.root;
+	doc.first_line = fm.body_line;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde) {
+		jb_date d;
+		date_from_time(strtoll(sde, NULL, 10), 0, &d);
+		strvec_push(&owned, xasprintf("%04d-%02d-%02dT00:00:00Z", d.year, d.month, d.day));
+		doc.created = owned.items[owned.len - 1];
+	}
+	const char *slash = strrchr(file, '/');
+	dir = slash ? xstrndup(file, (size_t)(slash - file)) : xstrdup(".");
+	doc.load_image = S_pdf_image;
+	doc.ctx = dir;
+
+	source_options so = {.repo_dir = ".", .no_git = 1};
+	source *src = source_open(&so);
+	theme *th = src ? theme_open(src, theme_name) : NULL;
+	char *code = NULL;
+	size_t code_len = 0;
+	int found = th ? theme_read(th, "print.lua", &code, &code_len) : 1;
+	if (found == 0) {
+		char *shown = theme_display_path(th, "print.lua");
+		print_style_free(&style);
+		if (print_style_load(&style, shown, code, code_len) < 0)
+			found = -1;
+		free(shown);
+	}
+	free(code);
+	theme_free(th);
+	source_free(src);
+	if (found < 0)
+		goto done;
+	ts = typeset_new(&style);
+	int pages = typeset_pdf_file(ts, &doc, out);
+	if (pages > 0) {
+		diag_note("%s: %d page%s → %s", file, pages, pages == 1 ? "" : "s", out);
+		rc = 0;
+	}
+done:
+	typeset_free(ts);
+	print_style_free(&style);
+	md_doc_free(&md);
+	fm_doc_free(&fm);
+	strvec_free(&owned);
+	free(dir);
+	free(data);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -354,6 +471,8 @@ int main(int argc, char **argv)
 		return S_cmd_build(argc - 1, argv + 1, 0);
 	if (!strcmp(cmd, "check"))
 		return S_cmd_build(argc - 1, argv + 1, 1);
+	if (!strcmp(cmd, "pdf"))
+		return S_cmd_pdf(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("jianbao %s\n", JIANBAO_VERSION);
 		return 0;

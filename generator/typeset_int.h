@@ -1,0 +1,155 @@
+/* typeset_int — what the typeset_*.c files share; not for other modules
+ * (tests/unit/test_typeset.c uses it to check the pieces). */
+#ifndef JB_TYPESET_INT_H
+#define JB_TYPESET_INT_H
+
+#include <pango/pangocairo.h>
+
+#include "typeset.h"
+
+#define TS_MM (72.0 / 25.4)
+
+typedef enum ts_font { TS_BODY, TS_TITLE, TS_MASTHEAD, TS_HEI, TS_KAI, TS_MONO, TS_NFONTS } ts_font;
+
+struct typesetter {
+	print_style st;
+	PangoFontMap *fontmap;
+	PangoContext *ctx;
+	PangoFontDescription *fonts[TS_NFONTS];
+	/* the document being set */
+	const print_doc *doc;
+	int errors;
+	int lines_reported[8]; /* source lines already reported for a missing glyph */
+	int nreported;
+};
+
+/* ---- typeset_text.c: inline text → one PangoLayout per block ---- */
+
+typedef struct ts_link {
+	size_t start, end; /* byte range in the text */
+	char *url;
+} ts_link;
+
+typedef struct ts_linemark {
+	size_t offset; /* from this byte on ... */
+	int line;      /* ... the text comes from this source line */
+} ts_linemark;
+
+typedef struct ts_shift {
+	size_t offset; /* byte offset of a Han character next to Latin */
+	int dx;        /* added to its glyph's x offset (Pango units) */
+} ts_shift;
+
+/* A block's text with its attributes, built from inline nodes. */
+typedef struct ts_text {
+	buf text;
+	PangoAttrList *attrs;
+	ts_link *links;
+	size_t nlinks;
+	ts_linemark *marks;
+	size_t nmarks;
+	ts_shift *shifts;
+	size_t nshifts;
+	ts_font font;     /* the base font of the block */
+	int bold, italic; /* nesting counts while appending */
+	int mono;
+} ts_text;
+
+void ts_text_init(ts_text *t, ts_font font);
+void ts_text_free(ts_text *t);
+/* Appends s with the current emphasis; line is its source line (0: unknown). */
+void ts_text_append(ts_text *t, const char *s, size_t len, int line);
+/* Appends the inline children of node (emphasis, code, links, breaks). */
+void ts_text_inlines(typesetter *ts, ts_text *t, cmark_node *node);
+
+typedef enum ts_align { TS_LEFT, TS_CENTRE, TS_RIGHT } ts_align;
+
+typedef struct ts_para {
+	ts_font font;
+	double size;     /* pt */
+	int bold;
+	double width;    /* pt */
+	double indent;   /* first-line indent in pt (negative: hanging) */
+	ts_align align;
+	int justify;     /* full justification (the last line stays left) */
+	int grid;        /* fit chars_per_line characters of size into width */
+	int keep_last;   /* no single-character last line */
+	unsigned colour;
+	double letter_spacing; /* extra pt per character (titles) */
+} ts_para;
+
+/* Shapes t into a layout following p: the kinsoku rules, the Han–Latin
+ * spacing, punctuation compression, justification.  Characters no font
+ * has are reported (file:line from the text's marks).  Caller unrefs. */
+PangoLayout *ts_layout(typesetter *ts, ts_text *t, const ts_para *p);
+/* A layout of plain text (no Markdown). */
+PangoLayout *ts_layout_plain(typesetter *ts, const char *s, const ts_para *p);
+/* The kinsoku breaks text needs beyond what Pango does: byte ranges whose
+ * inside must not break, as PangoAttrAllowBreaks attributes into attrs.
+ * keep_last also joins the last two characters.  Returns how many. */
+int ts_kinsoku_attrs(const char *text, size_t len, int keep_last, PangoAttrList *attrs);
+/* Index of the first unknown glyph's character in layout, or -1. */
+int ts_first_unknown(PangoLayout *layout);
+/* Reports "no font has the character" for the text at byte offset. */
+void ts_report_missing(typesetter *ts, const ts_text *t, size_t offset);
+/* The width pt of one body character on the grid. */
+double ts_grid_advance(const print_style *st);
+/* Line pitch of the grid in pt. */
+double ts_grid_pitch(const print_style *st);
+
+/* Character classes of clreq. */
+int ts_no_line_start(uint32_t cp);
+int ts_no_line_end(uint32_t cp);
+int ts_is_han(uint32_t cp);
+int ts_is_latin(uint32_t cp);
+
+/* ---- typeset_flow.c: blocks onto pages ---- */
+
+typedef struct ts_flow ts_flow;
+
+typedef struct ts_page_hooks {
+	/* called after a page's content, before cairo_show_page */
+	void (*end_page)(ts_flow *f, void *ctx);
+	void *ctx;
+} ts_page_hooks;
+
+struct ts_flow {
+	typesetter *ts;
+	cairo_t *cr;
+	cairo_surface_t *surface;
+	double x0, y0, w, h; /* the text block, pt */
+	double pitch;
+	double y;       /* cursor below y0 */
+	int page;       /* current page number (1-based, in the PDF) */
+	int number;     /* the printed page number */
+	int numbered;   /* print page numbers */
+	int blank;      /* nothing on the current page yet */
+	int outline_parent;
+	int heading_outline[7];
+	ts_page_hooks hooks;
+	strvec dests;   /* names of headings (for internal links) */
+	int dest_seq;
+};
+
+void ts_flow_begin(ts_flow *f, typesetter *ts, cairo_t *cr, cairo_surface_t *surface);
+/* Ends the current page and starts the next. */
+void ts_flow_new_page(ts_flow *f);
+/* Sets the body blocks of doc (bulletin or document rules). */
+void ts_flow_body(ts_flow *f, cmark_node *root);
+/* Moves the cursor down to the next grid line (unless already on one). */
+void ts_flow_snap(ts_flow *f);
+/* Room left on the page in pt. */
+double ts_flow_room(const ts_flow *f);
+/* Places a layout's lines on the grid, splitting across pages. */
+void ts_flow_lines(ts_flow *f, PangoLayout *l, double x, const ts_text *t, int keep_lines);
+/* Draws one line of a layout with its baseline at y; emits its links. */
+void ts_draw_line(ts_flow *f, PangoLayout *l, PangoLayoutLine *line, double x, double baseline,
+                  const ts_text *t);
+/* The baseline offset of a grid line from its top. */
+double ts_grid_baseline(const ts_flow *f, double size);
+/* Draws text (one line) with its baseline at y: x is the left edge,
+ * the centre or the right edge by align. */
+void ts_draw_plain(ts_flow *f, const char *s, const ts_para *p, double x, double baseline);
+void ts_set_colour(cairo_t *cr, unsigned rgb);
+
+#endif

@@ -1,0 +1,190 @@
+# jianbao pdf: the printed bulletin and document, checked with poppler.
+. "$TESTS_ROOT/lib.sh"
+ROOT=$(dirname "$TESTS_ROOT")
+export SOURCE_DATE_EPOCH=1704931200 # 2024-01-11: fixed dates in the PDFs
+
+for tool in pdfinfo pdffonts pdftotext pdfimages python3; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		not_ok "pdf: $tool is installed (scripts/install-deps test)"
+		exit 0
+	fi
+done
+
+# pdf NAME SOURCE: typesets SOURCE into $WORK/NAME.pdf (stderr in NAME.err)
+pdf() {
+	"$JIANBAO" pdf "$2" -o "$WORK/$1.pdf" 2>"$WORK/$1.err"
+}
+
+for src in "$ROOT"/content/bulletins/*/*.md; do
+	rel=${src#"$ROOT"/}
+	name=$(echo "$rel" | sed 's|content/bulletins/||; s|/|-|; s|\.md$||')
+	check "pdf: $rel typesets" pdf "$name" "$src"
+done
+check "pdf: the alliance document typesets" pdf document "$TESTS_ROOT/fixtures/document.md"
+check "pdf: the punctuation stress text typesets" pdf kinsoku "$TESTS_ROOT/fixtures/kinsoku.md"
+
+# ---- page size, page count, fonts ----
+for f in 2022-10 2024-01 2026-02 2026-03 document; do
+	pdfinfo "$WORK/$f.pdf" >"$WORK/$f.info" 2>&1
+	expect_contains "pdf: $f is A4" "$WORK/$f.info" "Page size:       595.276 x 841.89 pts (A4)"
+	pdffonts "$WORK/$f.pdf" | awk 'NR > 2 && $(NF-4) != "yes" { bad = 1; print } END { exit bad }' \
+		>"$WORK/$f.fonts" 2>&1
+	expect_status "pdf: $f embeds every font" 0 $?
+done
+pages() { sed -n 's/^Pages: *//p' "$WORK/$1.info"; }
+expect_status "pdf: 2022/10 has 8 pages" 8 "$(pages 2022-10)"
+expect_status "pdf: 2024/01 has 4 pages" 4 "$(pages 2024-01)"
+expect_status "pdf: the document has 2 pages" 2 "$(pages document)"
+expect_contains "pdf: title metadata" "$WORK/2024-01.info" "Title:           开新篇 启新程 谋发展"
+expect_contains "pdf: subject metadata" "$WORK/2024-01.info" "Subject:         继续教育网络园区工作简报 2024年第1期 总第46期"
+expect_contains "pdf: creation date from the input" "$WORK/2024-01.info" "CreationDate:    Thu Jan 11 00:00:00 2024 UTC"
+
+# ---- reading order: masthead, issue line, publisher and date, ..., closing block ----
+pdftotext -layout "$WORK/2024-01.pdf" "$WORK/2024-01.txt"
+in_order() {
+	python3 - "$@" <<'PY'
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()
+squeezed = "".join(text.split())
+at = 0
+for want in sys.argv[2:]:
+    i = squeezed.find("".join(want.split()), at)
+    if i < 0:
+        print("missing or out of order: %s" % want)
+        sys.exit(1)
+    at = i + 1
+PY
+}
+check "pdf: masthead, issue line, publisher, date, title, body, closing block in order" in_order \
+	"$WORK/2024-01.txt" 继续教育网络园区工作简报 "2024年第1期 总第46期" 安徽继续教育网络园区管理中心 \
+	"2024年1月11日" "开新篇 启新程 谋发展" 1月9日上午 贡献新的智慧和力量 指导：省教育厅高教处 编发：网络园区管理中心
+pdftotext -layout "$WORK/document.pdf" "$WORK/document.txt"
+check "pdf: document head, body, signature and imprint in order" in_order "$WORK/document.txt" \
+	安徽高校继续教育合作联盟文件 "继教合作联盟〔2021〕1号" 关于印发《安徽高校继续教育合作联盟章程》的通知 \
+	各成员单位： 安徽高校继续教育合作联盟 "2021年1月5日" 抄送：省教育厅高教处 "2021年1月5日印发"
+
+# ---- page numbers: odd pages right, even pages left, 7 mm below the text block ----
+pdftotext -bbox "$WORK/2022-10.pdf" "$WORK/2022-10.bbox"
+page_numbers() {
+	python3 - "$1" <<'PY'
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+pages = re.split(r"<page ", html)[1:]
+bad = 0
+for n, page in enumerate(pages, 1):
+    width = float(re.search(r'width="([\d.]+)"', page).group(1))
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)
+    nums = [w for w in words if w[4] == str(n) and float(w[1]) > 740]
+    if not nums:
+        print("page %d: no page number" % n); bad = 1; continue
+    x0, y0, x1, y1, _ = map(lambda v: v, nums[-1])
+    centre = (float(x0) + float(x1)) / 2
+    # text block: 28 mm .. 184 mm; bottom edge 262 mm; number 7 mm below it
+    if n % 2 and not centre > width / 2 + 150:
+        print("page %d: number at x=%.1f is not on the right" % (n, centre)); bad = 1
+    if n % 2 == 0 and not centre < width / 2 - 150:
+        print("page %d: number at x=%.1f is not on the left" % (n, centre)); bad = 1
+    # the middle of its box ≈ the middle of the 四号 em box whose top is 7 mm down
+    middle, want = (float(y0) + float(y1)) / 2, (262 + 7) * 72 / 25.4 + 7
+    if abs(middle - want) > 3:
+        print("page %d: number at y=%.1f, not 7 mm below the text block (%.1f)" % (n, middle, want)); bad = 1
+sys.exit(bad)
+PY
+}
+check "pdf: page numbers — N — sit right on odd pages, left on even ones" page_numbers "$WORK/2022-10.bbox"
+
+# ---- clreq line breaking ----
+python3 "$TESTS_ROOT/kinsoku.py" - >"$WORK/self.out" 2>&1 <<'HTML'
+<page width="595" height="842"><line xMin="80" yMin="1" xMax="520" yMax="2"><word>一二三</word></line>
+<line xMin="80" yMin="3" xMax="300" yMax="4"><word>。四五“</word></line></page>
+HTML
+expect_status "pdf: the kinsoku checker finds a bad line start and end" 1 $?
+for f in 2022-10 2024-01 2026-02 2026-03 document kinsoku; do
+	check "pdf: no kinsoku violation in $f" python3 "$TESTS_ROOT/kinsoku.py" "$WORK/$f.pdf"
+done
+
+# ---- reproducible ----
+pdf again "$ROOT/content/bulletins/2022/10.md"
+check "pdf: the same input gives the same bytes" cmp "$WORK/2022-10.pdf" "$WORK/again.pdf"
+
+# ---- Markdown blocks: links, images, tables, bookmarks ----
+mkdir -p "$WORK/doc"
+python3 - "$WORK/doc/dot.png" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+raw = b"".join(b"\x00" + b"\xe0\x33\x2b" * 40 for _ in range(30))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40, 30, 8, 2, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+cat >"$WORK/doc/blocks.md" <<'MD'
+---
+title: 块元素
+series: 继续教育网络园区工作简报
+issue: 2
+date: 2024-02-01
+---
+
+## 一、链接与图片
+
+见[网络园区](https://example.org/park)和[下文](#二列表与表格)。
+
+![本地图片](dot.png)
+
+图 1：本地图片
+
+![远程图片](https://example.org/remote.png)
+
+## 二、列表与表格
+
+- 第一项
+- 第二项，较长的一项文字会折行到下一行，折行后的文字与第一行文字对齐而不是与项目符号对齐。
+
+1. 甲
+2. 乙
+
+> 引用的文字用楷体。
+
+| 序号 | 名称 |
+| --- | --- |
+| 1 | 合肥工业大学 |
+
+```
+code block
+```
+MD
+pdf blocks "$WORK/doc/blocks.md"
+expect_status "pdf: a file with every kind of block typesets" 0 $?
+expect_contains "pdf: a remote image is a placeholder with a warning" "$WORK/blocks.err" \
+	"blocks.md:16: warning: remote image not fetched for the PDF: https://example.org/remote.png"
+pdfimages -list "$WORK/blocks.pdf" >"$WORK/blocks.images" 2>&1
+check "pdf: the local PNG is embedded" sh -c "test \$(tail -n +3 '$WORK/blocks.images' | wc -l) -ge 1"
+check "pdf: external links are clickable" grep -qa "/URI (https://example.org/park)" "$WORK/blocks.pdf"
+check "pdf: headings are bookmarks" grep -qa "/Outlines" "$WORK/blocks.pdf"
+check "pdf: internal links have a destination" grep -qa "/Dest" "$WORK/blocks.pdf"
+pdftotext -layout "$WORK/blocks.pdf" "$WORK/blocks.txt"
+check "pdf: list, quote, table and code text are all there" in_order "$WORK/blocks.txt" \
+	第一项 第二项 "1. 甲" 引用的文字用楷体 合肥工业大学 "code block"
+
+# ---- a character no font has is an error naming file:line ----
+cat >"$WORK/doc/glyph.md" <<'MD'
+---
+title: 缺字
+issue: 1
+date: 2024-02-01
+---
+
+第一段。
+
+第二段有一个字𓀀没有字体。
+MD
+pdf glyph "$WORK/doc/glyph.md"
+expect_status "pdf: a missing glyph fails the build" 1 $?
+expect_contains "pdf: the missing glyph is named with file:line" "$WORK/glyph.err" \
+	"glyph.md:9: error: no font has the character '𓀀' (U+13000)"
+check "pdf: nothing is written on error" test ! -e "$WORK/glyph.pdf"
+
+# ---- usage ----
+"$JIANBAO" pdf >/dev/null 2>&1
+expect_status "pdf: no file is a usage error" 2 $?

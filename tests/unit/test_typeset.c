@@ -1,0 +1,351 @@
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "diag.h"
+#include "markdown.h"
+#include "typeset_int.h"
+#include "util.h"
+
+static typesetter *S_ts;
+
+/* The lines of s set at width characters of 16 pt, joined with '\n'. */
+static char *S_lines(const char *s, int width_chars, int keep_last)
+{
+	ts_para p = {0};
+	p.font = TS_BODY;
+	p.size = 16;
+	p.width = width_chars * 16 + 0.5;
+	p.keep_last = keep_last;
+	PangoLayout *l = ts_layout_plain(S_ts, s, &p);
+	buf b = BUF_INIT;
+	for (int i = 0; i < pango_layout_get_line_count(l); i++) {
+		PangoLayoutLine *line = pango_layout_get_line_readonly(l, i);
+		if (i)
+			buf_putc(&b, '\n');
+		buf_put(&b, s + line->start_index, (size_t)line->length);
+	}
+	g_object_unref(l);
+	return buf_detach(&b);
+}
+
+/* Every line of text obeys the rules: returns the first bad line or NULL. */
+static const char *S_first_violation(char *text)
+{
+	char *line = text;
+	int first = 1;
+	while (line && *line) {
+		char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		uint32_t cp;
+		utf8_decode(line, len, &cp);
+		if (!first && ts_no_line_start(cp))
+			return line;
+		if (len && ts_no_line_end(utf8_last(line, len)))
+			return line;
+		first = 0;
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+TEST(kinsoku_classes)
+{
+	CHECK(ts_no_line_start(0x3002)); /* 。 */
+	CHECK(ts_no_line_start(0xFF0C)); /* ， */
+	CHECK(ts_no_line_start(0x201D)); /* ” */
+	CHECK(ts_no_line_start(0x300B)); /* 》 */
+	CHECK(ts_no_line_start(0x00B7)); /* · */
+	CHECK(ts_no_line_start(0x2014)); /* — */
+	CHECK(ts_no_line_start(0x2026)); /* … */
+	CHECK(!ts_no_line_start(0x201C));
+	CHECK(ts_no_line_end(0x201C)); /* “ */
+	CHECK(ts_no_line_end(0x300A)); /* 《 */
+	CHECK(ts_no_line_end(0xFF08)); /* （ */
+	CHECK(!ts_no_line_end(0x3002));
+	CHECK(ts_is_han(0x5B89));
+	CHECK(!ts_is_han(0x3002));
+	CHECK(ts_is_latin('W') && ts_is_latin('7') && !ts_is_latin(0x5B89));
+}
+
+/* Pango 1.50 alone breaks before · and ——; these widths hit exactly that. */
+TEST(kinsoku_breaks)
+{
+	static const char *const cases[] = {
+		"一二三四五六七八九十·一二三四五",
+		"一二三四五六七八九——一二三四五",
+		"一二三四五六七八九……一二三四五",
+		"一二三四五六七八九十。一二三四",
+		"一二三四五六七八九十“一二三四五”六七八九十",
+		"一二三四五六七八九《一二三》、（四五）：六七八？！九十",
+		"马克思·恩格斯——伟大的友谊……“你好。”他说：“再见！”",
+	};
+	for (size_t i = 0; i < JB_ARRAY_LEN(cases); i++) {
+		for (int w = 6; w <= 13; w++) {
+			char *lines = S_lines(cases[i], w, 0);
+			const char *bad = S_first_violation(lines);
+			if (bad)
+				h_fail("    case %zu at width %d breaks badly:\n%s\n", i, w, lines);
+			free(lines);
+		}
+	}
+}
+
+TEST(dashes_stay_together)
+{
+	for (int w = 6; w <= 12; w++) {
+		char *lines = S_lines("一二三四五六七八九——一二三四五", w, 0);
+		CHECK(strstr(lines, "—\n—") == NULL);
+		free(lines);
+		lines = S_lines("一二三四五六七八九……一二三四五", w, 0);
+		CHECK(strstr(lines, "…\n…") == NULL);
+		free(lines);
+	}
+}
+
+TEST(no_single_character_last_line)
+{
+	char *lines = S_lines("一二三四五六七八九十一", 10, 0);
+	CHECK_STR(lines, "一二三四五六七八九十\n一");
+	free(lines);
+	lines = S_lines("一二三四五六七八九十一", 10, 1);
+	CHECK_STR(lines, "一二三四五六七八九\n十一");
+	free(lines);
+	lines = S_lines("一二三四五六七八九十一。", 10, 1);
+	CHECK_STR(lines, "一二三四五六七八九\n十一。");
+	free(lines);
+}
+
+TEST(kinsoku_attr_ranges)
+{
+	PangoAttrList *a = pango_attr_list_new();
+	const char *s = "一“二”三。";
+	/* after “, before ”, before 。: two ranges (“二” joins into one) */
+	CHECK_INT(ts_kinsoku_attrs(s, strlen(s), 0, a), 2);
+	pango_attr_list_unref(a);
+	a = pango_attr_list_new();
+	CHECK_INT(ts_kinsoku_attrs("abc", 3, 0, a), 0);
+	pango_attr_list_unref(a);
+}
+
+TEST(grid_arithmetic)
+{
+	print_style st;
+	print_style_defaults(&st);
+	CHECK(fabs(ts_grid_pitch(&st) - 28.99) < 0.01);
+	CHECK(fabs(ts_grid_advance(&st) - 15.79) < 0.01);
+	CHECK(fabs(st.margin_top + st.text_height + 35 - 297) < 1e-9);   /* bottom margin 35 mm */
+	CHECK(fabs(st.margin_left + st.text_width + 26 - 210) < 1e-9);   /* right margin 26 mm */
+	print_style_free(&st);
+
+	/* 28 characters fill a body line exactly; the 29th wraps */
+	ts_para p = {0};
+	p.font = TS_BODY;
+	p.size = 16;
+	p.width = 156 * TS_MM;
+	p.grid = 1;
+	const char *s28 = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八";
+	PangoLayout *l = ts_layout_plain(S_ts, s28, &p);
+	CHECK_INT(pango_layout_get_line_count(l), 1);
+	PangoRectangle r;
+	pango_layout_get_extents(l, NULL, &r);
+	CHECK(fabs(r.width / (double)PANGO_SCALE - 156 * TS_MM) < 0.1);
+	g_object_unref(l);
+	char *s29 = xasprintf("%s九", s28);
+	l = ts_layout_plain(S_ts, s29, &p);
+	CHECK_INT(pango_layout_get_line_count(l), 2);
+	g_object_unref(l);
+	free(s29);
+}
+
+TEST(han_latin_quarter_em)
+{
+	ts_para p = {0};
+	p.font = TS_BODY;
+	p.size = 16;
+	p.width = -1;
+	/* 是 gets 4 pt (¼ em) after it, none before */
+	PangoLayout *plain = ts_layout_plain(S_ts, "的是的是的", &p);
+	PangoLayout *mixed = ts_layout_plain(S_ts, "的是2的是的", &p);
+	PangoRectangle a, b;
+	pango_layout_index_to_pos(mixed, 6, &b); /* "2" */
+	pango_layout_index_to_pos(plain, 6, &a); /* the second 的 */
+	CHECK(fabs((b.x - a.x) / (double)PANGO_SCALE - 4) < 0.05);
+	g_object_unref(plain);
+	g_object_unref(mixed);
+}
+
+TEST(missing_glyph_is_an_error)
+{
+	buf out = BUF_INIT;
+	diag_reset();
+	diag_capture(&out);
+	print_doc d = {0};
+	d.file = "content/bulletins/2024/09.md";
+	S_ts->doc = &d;
+	ts_text t;
+	ts_text_init(&t, TS_BODY);
+	ts_text_append(&t, "第一行", strlen("第一行"), 12);
+	ts_text_append(&t, "有\xF0\x93\x80\x80字", strlen("有\xF0\x93\x80\x80字"), 13);
+	ts_para p = {0};
+	p.font = TS_BODY;
+	p.size = 16;
+	p.width = 400;
+	PangoLayout *l = ts_layout(S_ts, &t, &p);
+	g_object_unref(l);
+	ts_text_free(&t);
+	S_ts->doc = NULL;
+	diag_capture(NULL);
+	CHECK_STR(buf_cstr(&out),
+	          "content/bulletins/2024/09.md:13: error: no font has the character '\xF0\x93\x80\x80' (U+13000)\n");
+	CHECK_INT(diag_errors(), 1);
+	diag_reset();
+	S_ts->errors = 0;
+	buf_free(&out);
+}
+
+static int S_has(const char *data, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(data + i, needle, n))
+			return 1;
+	return 0;
+}
+
+static char *S_pdf(const char *md, int *pages, size_t *len)
+{
+	md_doc m = {0};
+	md_parse(&m, md, strlen(md), 0);
+	md_normalize(&m);
+	print_doc d = {0};
+	d.kind = PRINT_BULLETIN;
+	d.series = "继续教育网络园区工作简报";
+	d.issue_line = "2024年第1期 总第46期";
+	d.title = "测试";
+	d.guidance = "省教育厅高教处";
+	d.editor = "网络园区管理中心";
+	d.body = m.root;
+	d.file = "t.md";
+	d.first_line = 1;
+	d.created = "2024-01-11T00:00:00Z";
+	buf b = BUF_INIT;
+	*pages = typeset_pdf(S_ts, &d, &b);
+	md_doc_free(&m);
+	*len = b.len;
+	return buf_detach(&b);
+}
+
+TEST(pdf_bytes_are_reproducible)
+{
+	int p1, p2;
+	size_t n1, n2;
+	const char *md = "正文，**加粗**与[链接](https://example.org/)。\n\n| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n";
+	char *a = S_pdf(md, &p1, &n1);
+	char *b = S_pdf(md, &p2, &n2);
+	CHECK_INT(p1, 1);
+	CHECK(!strncmp(a, "%PDF-", 5));
+	CHECK(n1 == n2 && !memcmp(a, b, n1));
+	CHECK(S_has(a, n1, "/URI (https://example.org/)"));
+	CHECK(S_has(a, n1, "/CreationDate (20240111000000"));
+	free(a);
+	free(b);
+}
+
+TEST(volume_has_cover_contents_and_issues)
+{
+	md_doc m1 = {0}, m2 = {0};
+	const char *a = "第一期正文。\n\n## 一、小节\n\n正文。\n";
+	const char *b = "第二期正文。\n";
+	md_parse(&m1, a, strlen(a), 0);
+	md_parse(&m2, b, strlen(b), 0);
+	md_normalize(&m1);
+	md_normalize(&m2);
+	print_doc d1 = {0}, d2 = {0};
+	d1.series = d2.series = "继续教育网络园区工作简报";
+	d1.issue_line = "2024年第1期 总第46期";
+	d2.issue_line = "2024年第2期 总第47期";
+	d1.title = "第一期";
+	d2.title = "第二期";
+	d1.body = m1.root;
+	d2.body = m2.root;
+	d1.file = "a.md";
+	d2.file = "b.md";
+	const print_doc *issues[] = {&d1, &d2};
+	print_volume v = {0};
+	v.title = "继续教育网络园区工作简报";
+	v.subtitle = "2024年合订本";
+	v.issues = issues;
+	v.nissues = 2;
+	v.created = "2024-12-31T00:00:00Z";
+	buf out = BUF_INIT, again = BUF_INIT;
+	/* cover, contents, issue 1 (page 1), a blank back (page 2), issue 2 (page 3) */
+	CHECK_INT(typeset_volume(S_ts, &v, &out), 5);
+	CHECK_INT(typeset_volume(S_ts, &v, &again), 5);
+	CHECK(out.len == again.len && !memcmp(out.ptr, again.ptr, out.len));
+	CHECK(S_has(out.ptr, out.len, "/Outlines"));
+	buf_free(&out);
+	buf_free(&again);
+	md_doc_free(&m1);
+	md_doc_free(&m2);
+}
+
+TEST(style_from_lua)
+{
+	print_style s;
+	const char *code = "return { fonts = { body = { 'Noto Serif CJK SC', 'Noto Sans CJK SC' } },\n"
+	                   "  sizes = { body = 15 }, page = { top = 30, lines = 20 },\n"
+	                   "  colours = { red = '#FF0000' } }\n";
+	CHECK_INT(print_style_load(&s, "print.lua", code, strlen(code)), 0);
+	CHECK_STR(s.font_body, "Noto Serif CJK SC, Noto Sans CJK SC");
+	CHECK(s.size_body == 15 && s.margin_top == 30 && s.lines_per_page == 20);
+	CHECK_INT(s.red, 0xFF0000);
+	CHECK(s.size_title == 22); /* untouched: the default */
+	print_style_free(&s);
+
+	buf out = BUF_INIT;
+	diag_capture(&out);
+	code = "return { sizes = { body = 'big' } }";
+	CHECK_INT(print_style_load(&s, "print.lua", code, strlen(code)), -1);
+	diag_capture(NULL);
+	CHECK_CONTAINS(buf_cstr(&out), "print.lua: error: print.sizes.body must be a number");
+	CHECK(s.size_body == 16);
+	print_style_free(&s);
+	buf_free(&out);
+	diag_reset();
+}
+
+TEST(helpers)
+{
+	char *s = typeset_date_cn("2024-01-11");
+	CHECK_STR(s, "2024年1月11日");
+	free(s);
+	CHECK(typeset_date_cn("yesterday") == NULL);
+	s = typeset_issue_line(2024, 1, 46);
+	CHECK_STR(s, "2024年第1期 总第46期");
+	free(s);
+	s = typeset_issue_line(0, 0, 300);
+	CHECK_STR(s, "总第300期");
+	free(s);
+}
+
+int main(void)
+{
+	h_suite = "typeset";
+	S_ts = typeset_new(NULL);
+	RUN(kinsoku_classes);
+	RUN(kinsoku_breaks);
+	RUN(dashes_stay_together);
+	RUN(no_single_character_last_line);
+	RUN(kinsoku_attr_ranges);
+	RUN(grid_arithmetic);
+	RUN(han_latin_quarter_em);
+	RUN(missing_glyph_is_an_error);
+	RUN(pdf_bytes_are_reproducible);
+	RUN(volume_has_cover_contents_and_issues);
+	RUN(style_from_lua);
+	RUN(helpers);
+	typeset_free(S_ts);
+	return HARNESS_DONE();
+}
