@@ -116,6 +116,7 @@ int config_load(lua_State *L, source *src, const char *content_dir, const char *
 	out->feed_size = 20;
 	out->home_size = 6;
 	out->tz_offset = 8 * 60;
+	out->pdf = 1;
 
 	char *code = NULL;
 	size_t len = 0;
@@ -191,6 +192,15 @@ int config_read(lua_State *L, const char *base_url_override, site_config *out)
 		} else {
 			out->tz_offset = (sign == '-' ? -1 : 1) * (h * 60 + m);
 		}
+	}
+	lua_pop(L, 1);
+
+	lua_getfield(L, -1, "pdf");
+	if (lua_isboolean(L, -1))
+		out->pdf = lua_toboolean(L, -1);
+	else if (!lua_isnil(L, -1)) {
+		diag_error(out->file, 0, 0, "site.pdf must be true or false");
+		bad = 1;
 	}
 	lua_pop(L, 1);
 

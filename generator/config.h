@@ -18,6 +18,7 @@ typedef struct site_config {
 	char *language;  /* "zh-CN" */
 	char *theme;     /* "default" */
 	int allow_raw_html;
+	int pdf; /* site.pdf, default true: printable PDFs */
 	int feed_size;   /* entries in feed.xml */
 	int home_size;   /* latest issues on the home page */
 	int tz_offset;   /* minutes east of UTC of site.timezone ("+08:00") */

@@ -58,6 +58,7 @@ static void S_usage(FILE *f)
 	      "  --no-git          build a plain folder (no history: file dates unknown)\n"
 	      "  --base-url URL    override site.base_url\n"
 	      "  --drafts          include pages marked draft: true\n"
+	      "  --no-pdf          skip the printable PDFs (bulletins, documents, volumes)\n"
 	      "  --diagnostics FMT plain (file:line:col: error: ...) or github (annotations)\n"
 	      "  --quiet           print errors only\n"
 	      "\n"
@@ -71,6 +72,7 @@ typedef struct build_args {
 	const char *repo, *content, *out, *rev, *base_url, *diagnostics;
 	int no_git, drafts, quiet;
 	int check_only; /* jianbao check: everything but publishing */
+	int no_pdf;
 } build_args;
 
 static double S_now(void)
@@ -242,7 +244,7 @@ static int S_build(const build_args *a)
 		.L = L, .src = src, .theme = th, .config = &cfg, .hooks = hk, .model = &model, .collections = &coll,
 		.out = out,
 		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
-		.commit = source_commit_id(src), .interrupted = &S_interrupted,
+		.commit = source_commit_id(src), .interrupted = &S_interrupted, .pdf = !a->no_pdf && cfg.pdf,
 	};
 	if (render_site(&ro) < 0 || diag_errors() || S_interrupted) {
 		if (S_interrupted)
@@ -294,13 +296,14 @@ done:
 
 static int S_cmd_build(int argc, char **argv, int check_only)
 {
-	enum { O_REPO = 256, O_CONTENT, O_OUT, O_REV, O_NOGIT, O_BASE, O_DRAFTS, O_DIAG, O_QUIET, O_HELP };
+	enum { O_REPO = 256, O_CONTENT, O_OUT, O_REV, O_NOGIT, O_BASE, O_DRAFTS, O_DIAG, O_QUIET, O_HELP, O_NOPDF };
 	static const struct option opts[] = {
 		{"repo", required_argument, NULL, O_REPO},       {"content", required_argument, NULL, O_CONTENT},
 		{"out", required_argument, NULL, O_OUT},         {"rev", required_argument, NULL, O_REV},
 		{"no-git", no_argument, NULL, O_NOGIT},          {"base-url", required_argument, NULL, O_BASE},
 		{"drafts", no_argument, NULL, O_DRAFTS},         {"diagnostics", required_argument, NULL, O_DIAG},
 		{"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, O_HELP},
+		{"no-pdf", no_argument, NULL, O_NOPDF},
 		{NULL, 0, NULL, 0},
 	};
 	build_args a = {.check_only = check_only};
@@ -327,6 +330,7 @@ static int S_cmd_build(int argc, char **argv, int check_only)
 		case 'q':
 		case O_QUIET: a.quiet = 1; break;
 		case O_HELP: S_usage(stdout); return 0;
+		case O_NOPDF: a.no_pdf = 1; break;
 		default:
 			fprintf(stderr, "jianbao build: unknown or incomplete option '%s'\n", argv[optind - 1]);
 			S_usage(stderr);

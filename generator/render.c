@@ -8,6 +8,7 @@
 #include "markdown.h"
 #include "script.h"
 #include "template.h"
+#include "typeset.h"
 #include "util.h"
 
 #define S_PAGES_KEY "jianbao.page_tables" /* page* (light userdata) → table */
@@ -19,11 +20,21 @@
 #define JIANBAO_VERSION "0.1.0"
 #endif
 
+/* A bulletin's tree kept until its year's volume is typeset. */
+typedef struct volume_issue {
+	page *page;
+	md_doc md;
+} volume_issue;
+
 typedef struct render_ctx {
 	const render_options *o;
 	lua_State *L;
 	tpl_engine *tpl;
 	int failed;
+	typesetter *ts; /* NULL when no PDFs are made */
+	volume_issue *volume; /* the current year's bulletins, for the 合订本 */
+	size_t nvolume;
+	int volume_year;
 } render_ctx;
 
 /* ---- Markdown bodies ---- */
@@ -33,7 +44,7 @@ static void S_link_documents(render_ctx *r, cmark_node *root, const char *self);
 /* HTML of a page's body; NULL after reporting.  Caller frees.  The page
  * table is at page_idx (0 when there is none: no hooks then); p is its
  * source record, NULL for pages that hooks made. */
-static char *S_body_html(render_ctx *r, int page_idx, const page *p)
+static char *S_body_html(render_ctx *r, int page_idx, const page *p, md_doc *keep)
 {
 	lua_State *L = r->L;
 	char *owner = NULL;
@@ -74,6 +85,11 @@ static char *S_body_html(render_ctx *r, int page_idx, const page *p)
 	if (rc == 0 && page_idx)
 		rc = hooks_run_page(r->o->hooks, page_idx, &md, file, first_line);
 	char *html = rc == 0 ? md_render_html(&md) : NULL;
+	if (keep && html) {
+		*keep = md;
+		md.root = NULL;
+		md.parser = NULL;
+	}
 	md_doc_free(&md);
 	free(owner);
 	return html;
@@ -126,7 +142,7 @@ static int S_page_index(lua_State *L)
 	if (!p)
 		return 0;
 	render_ctx *r = S_ctx(L);
-	char *s = key[0] == 's' ? S_page_summary(r, p) : S_body_html(r, 1, p);
+	char *s = key[0] == 's' ? S_page_summary(r, p) : S_body_html(r, 1, p, NULL);
 	if (!s)
 		return luaL_error(L, "cannot render %s", p->source);
 	lua_pushstring(L, s);
@@ -685,9 +701,13 @@ static int S_build_years(render_ctx *r)
 		}
 	lua_createtable(L, (int)ny, 0);
 	for (size_t k = 0; k < ny; k++) {
-		lua_createtable(L, 0, 2);
+		lua_createtable(L, 0, 3);
 		lua_pushinteger(L, years[k]);
 		lua_setfield(L, -2, "year");
+		if (r->o->pdf) {
+			lua_pushfstring(L, "/bulletins/%I/volume.pdf", (LUAI_UACINT)years[k]);
+			lua_setfield(L, -2, "volume_url");
+		}
 		lua_newtable(L);
 		lua_Integer c = 0;
 		for (lua_Integer i = 1; i <= n; i++) {
@@ -784,6 +804,164 @@ static char *S_output_path(const char *url)
 	return xasprintf("%s/index.html", url);
 }
 
+/* ---- PDFs ---- */
+
+/* Images in Markdown are paths below the content folder ("assets/x.png",
+ * "/assets/x.png"); they are read from the same source as the pages. */
+static int S_pdf_image(void *ctx, const char *path, char **data, size_t *len)
+{
+	render_ctx *r = ctx;
+	while (*path == '/')
+		path++;
+	if (!path_is_safe_relative(path))
+		return -1;
+	char *full = path_join(r->o->content_dir, path);
+	int rc = source_read(r->o->src, full, data, len);
+	free(full);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Fills d from the page's metadata; strings go to owned. */
+static void S_print_doc(render_ctx *r, const page *p, md_doc *md, print_doc *d, strvec *owned)
+{
+	memset(d, 0, sizeof *d);
+	char iso[11] = "";
+	if (p->has_date)
+		date_format_iso(&p->date, iso);
+	char *date_cn = p->has_date ? typeset_date_cn(iso) : NULL;
+	if (date_cn)
+		strvec_push(owned, date_cn);
+	d->title = p->title;
+	d->subtitle = p->subtitle;
+	d->author = p->author;
+	d->body = md->root;
+	d->file = p->source;
+	d->first_line = p->body_line;
+	d->pdf_title = p->title;
+	d->pdf_author = p->kind == PAGE_BULLETIN ? p->publisher : p->issuer;
+	d->load_image = S_pdf_image;
+	d->ctx = r;
+	/* the PDF's dates follow its own source, so unrelated commits leave it alone */
+	const char *stamp = p->updated[0] ? p->updated : iso[0] ? iso : r->o->build_date;
+	if (stamp) {
+		strvec_push(owned, xasprintf("%.10sT00:00:00Z", stamp));
+		d->created = owned->items[owned->len - 1];
+	}
+	if (p->kind == PAGE_BULLETIN) {
+		d->kind = PRINT_BULLETIN;
+		d->series = p->series ? p->series : r->o->config->title;
+		char *line = typeset_issue_line(p->year, p->issue, p->total);
+		strvec_push(owned, line);
+		d->issue_line = line;
+		d->pdf_subject = line;
+		d->publisher = p->publisher;
+		d->date = date_cn;
+		d->guidance = p->guidance;
+		d->editor = p->editor;
+	} else {
+		d->kind = PRINT_DOCUMENT;
+		d->number = p->number;
+		d->pdf_subject = p->number;
+		d->issuer = p->issuer;
+		if (p->issuer) {
+			strvec_push(owned, xasprintf("%s文件", p->issuer));
+			d->issuer_title = owned->items[owned->len - 1];
+		}
+		d->cc = p->cc;
+		d->printer = p->printed_by ? p->printed_by : p->issuer;
+		d->date = date_cn;
+		if (p->has_printed) {
+			char pi[11];
+			date_format_iso(&p->printed, pi);
+			char *pc = typeset_date_cn(pi);
+			if (pc) {
+				strvec_push(owned, pc);
+				d->printed = pc;
+			}
+		}
+	}
+}
+
+static int S_write_pdf(render_ctx *r, const page *p, md_doc *md)
+{
+	print_doc d;
+	strvec owned = STRVEC_INIT;
+	S_print_doc(r, p, md, &d, &owned);
+	buf pdf = BUF_INIT;
+	int rc = typeset_pdf(r->ts, &d, &pdf) < 0 ? -1 : 0;
+	if (rc == 0) {
+		char *rel = xasprintf("%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
+		rc = output_write(r->o->out, rel, pdf.ptr ? pdf.ptr : "", pdf.len, p->source);
+		free(rel);
+	}
+	buf_free(&pdf);
+	strvec_free(&owned);
+	return rc;
+}
+
+/* Typesets the kept bulletins of one year as bulletins/YYYY/volume.pdf. */
+static int S_volume_flush(render_ctx *r)
+{
+	if (!r->nvolume)
+		return 0;
+	size_t n = r->nvolume;
+	print_doc *docs = xcalloc(n, sizeof *docs);
+	const print_doc **order = xcalloc(n, sizeof *order);
+	strvec owned = STRVEC_INIT;
+	/* kept newest first; a volume runs from the first issue of the year */
+	for (size_t i = 0; i < n; i++) {
+		S_print_doc(r, r->volume[n - 1 - i].page, &r->volume[n - 1 - i].md, &docs[i], &owned);
+		order[i] = &docs[i];
+	}
+	const page *first = r->volume[n - 1].page;
+	char *subtitle = xasprintf("%d年合订本", r->volume_year);
+	char *title = xasprintf("%s %s", first->series ? first->series : r->o->config->title, subtitle);
+	print_volume vol = {
+		.title = first->series ? first->series : r->o->config->title,
+		.subtitle = subtitle,
+		.publisher = first->publisher,
+		.issues = order,
+		.nissues = n,
+		.pdf_title = title,
+		.pdf_author = first->publisher,
+		.created = docs[n - 1].created,
+	};
+	buf pdf = BUF_INIT;
+	int rc = typeset_volume(r->ts, &vol, &pdf) < 0 ? -1 : 0;
+	if (rc == 0) {
+		char *rel = xasprintf("bulletins/%d/volume.pdf", r->volume_year);
+		rc = output_write(r->o->out, rel, pdf.ptr, pdf.len, "(yearly volume)");
+		free(rel);
+	}
+	buf_free(&pdf);
+	free(title);
+	free(subtitle);
+	strvec_free(&owned);
+	free(order);
+	free(docs);
+	for (size_t i = 0; i < n; i++)
+		md_doc_free(&r->volume[i].md);
+	r->nvolume = 0;
+	if (rc < 0)
+		r->failed = 1;
+	return rc;
+}
+
+/* Keeps md (taken over) for the volume of p's year; typesets the previous
+ * year's volume when the year changes. */
+static void S_volume_add(render_ctx *r, page *p, md_doc *md)
+{
+	if (r->nvolume && r->volume_year != p->year)
+		S_volume_flush(r);
+	r->volume_year = p->year;
+	r->volume = xrealloc(r->volume, (r->nvolume + 1) * sizeof *r->volume);
+	r->volume[r->nvolume].page = p;
+	r->volume[r->nvolume].md = *md;
+	r->nvolume++;
+	md->root = NULL;
+	md->parser = NULL;
+}
+
 /* Renders the page table at the top of the stack (popped). */
 static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 {
@@ -828,10 +1006,25 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 	lua_pop(L, 1);
 
 	int rc = 0;
-	char *html = S_body_html(r, idx, p);
-	if (!html) {
+	md_doc md = {0};
+	int want_pdf = r->ts && p && (p->kind == PAGE_BULLETIN || p->kind == PAGE_DOCUMENT);
+	char *html = S_body_html(r, idx, p, want_pdf ? &md : NULL);
+	if (html && want_pdf) {
+		rc = S_write_pdf(r, p, &md);
+		if (rc == 0) {
+			char *pdf_url = xasprintf("/%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
+			lua_pushstring(L, pdf_url);
+			lua_setfield(L, idx, "pdf_url");
+			free(pdf_url);
+		}
+		if (rc == 0 && p->kind == PAGE_BULLETIN)
+			S_volume_add(r, p, &md); /* keeps the tree */
+		md_doc_free(&md);
+	}
+	if (!html || rc < 0) {
 		rc = -1;
 		r->failed = 1;
+		free(html);
 	} else {
 		lua_pushstring(L, html);
 		lua_setfield(L, idx, "content");
@@ -1105,6 +1298,25 @@ int render_site(const render_options *o)
 		}
 		lua_pop(L, 2);
 	}
+	if (o->pdf) {
+		print_style style;
+		print_style_defaults(&style);
+		char *code = NULL;
+		size_t code_len = 0;
+		int found = theme_read(o->theme, "print.lua", &code, &code_len);
+		if (found == 0) {
+			char *shown = theme_display_path(o->theme, "print.lua");
+			print_style_free(&style);
+			if (print_style_load(&style, shown, code, code_len) < 0)
+				r.failed = 1;
+			free(shown);
+		} else if (found < 0) {
+			r.failed = 1;
+		}
+		free(code);
+		r.ts = typeset_new(&style);
+		print_style_free(&style);
+	}
 	S_build_site_tables(&r);
 	S_build_collection_tables(&r);
 	if (o->hooks && hooks_run_load(o->hooks) < 0)
@@ -1123,6 +1335,8 @@ int render_site(const render_options *o)
 		}
 		if (!r.failed)
 			S_render_list(&r, "bulletins", "bulletin");
+		if (!r.failed && r.ts)
+			S_volume_flush(&r);
 		if (!r.failed)
 			S_render_list(&r, "pages", "page");
 		S_render_collections(&r);
@@ -1139,6 +1353,10 @@ int render_site(const render_options *o)
 	    hooks_run_finish(o->hooks, output_count(o->out), S_finish_write, &r) < 0)
 		r.failed = 1;
 
+	for (size_t i = 0; i < r.nvolume; i++)
+		md_doc_free(&r.volume[i].md);
+	free(r.volume);
+	typeset_free(r.ts);
 	tpl_free(r.tpl);
 	script_set_ctx(L, S_CTX_KEY, NULL);
 	lua_settop(L, top);

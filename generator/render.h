@@ -33,6 +33,7 @@ typedef struct render_options {
 	const char *build_date; /* "YYYY-MM-DD" or NULL */
 	const char *commit;     /* hex id or NULL */
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop early */
+	int pdf; /* typeset a PDF per bulletin and document, and yearly volumes */
 } render_options;
 
 /* Returns 0, or -1 when anything failed (all problems reported). */
