@@ -268,7 +268,7 @@ int chart_add_from_series(chart *c, const series *s, const char *x, const char *
 		rc = -1;
 	}
 	if (rc == 0) {
-		size_t base = c->ncat, s0 = c->nser;
+		size_t s0 = c->nser;
 		if (!c->x_name)
 			c->x_name = xstrdup(s->cols[xi].name);
 		for (size_t k = 0; k < n; k++)
@@ -280,7 +280,6 @@ int chart_add_from_series(chart *c, const series *s, const char *x, const char *
 				if (!row->missing[yi[k]])
 					chart_set_value(c, s0 + k, i, row->value[yi[k]]);
 		}
-		(void)base;
 	}
 	free(yi);
 	return rc;
@@ -442,6 +441,7 @@ chart *chart_parse(const char *file, int first_line, const char *text, size_t le
 	if (root->kind != YV_MAP) {
 		diag_error(file, root->line, root->col, "a chart block must be a mapping of keys (type, title, data, …), not %s",
 		           yval_kind_name(root));
+		ok = 0;
 		goto out;
 	}
 	for (size_t i = 0; i < root->len; i++) {
@@ -580,7 +580,7 @@ out:
 	free(ys);
 	series_free(owned);
 	yval_free(root);
-	if (!ok || (root && c == NULL)) {
+	if (!ok) {
 		chart_free(c);
 		return NULL;
 	}
@@ -784,23 +784,38 @@ typedef struct S_rgb {
 static const S_rgb S_ink = S_HEX(0x222222), S_muted = S_HEX(0x555555), S_grid = S_HEX(0xE2E2E2),
                    S_axis = S_HEX(0x8A8A8A), S_white = S_HEX(0xFFFFFF);
 
+static void S_draw_text_ex(cairo_t *cr, S_font f, const char *text, double x, double y, double ax, double ay,
+                           S_rgb col, double wrap, int max_lines, const S_rgb *halo)
+{
+	PangoAlignment align = ax < 0.25 ? PANGO_ALIGN_LEFT : ax > 0.75 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_CENTER;
+	PangoLayout *l = S_text(f, text, wrap, max_lines, align);
+	PangoRectangle ink, r;
+	pango_layout_get_extents(l, &ink, &r);
+	double w = wrap > 0 ? wrap : r.width / (double)PANGO_SCALE;
+	double h = r.height / (double)PANGO_SCALE;
+	double ox = wrap > 0 ? 0 : r.x / (double)PANGO_SCALE;
+	double x0 = x - ax * w - ox, y0 = y - ay * h - r.y / (double)PANGO_SCALE;
+	if (halo) {
+		/* a plain ground so gridlines, lines and hatching never run
+		 * through the text */
+		cairo_set_source_rgb(cr, halo->r, halo->g, halo->b);
+		cairo_rectangle(cr, x0 + ink.x / (double)PANGO_SCALE - 1.5, y0 + ink.y / (double)PANGO_SCALE - 1.5,
+		                ink.width / (double)PANGO_SCALE + 3, ink.height / (double)PANGO_SCALE + 3);
+		cairo_fill(cr);
+	}
+	cairo_move_to(cr, x0, y0);
+	cairo_set_source_rgb(cr, col.r, col.g, col.b);
+	pango_cairo_show_layout(cr, l);
+	cairo_new_path(cr);
+}
+
 /* Draws text with its logical box anchored at (x, y): ax 0/0.5/1 = left,
  * centre, right; ay likewise top, middle, bottom.  With wrap > 0 the box is
  * wrap wide and lines are aligned by ax. */
 static void S_draw_text(cairo_t *cr, S_font f, const char *text, double x, double y, double ax, double ay,
                         S_rgb col, double wrap, int max_lines)
 {
-	PangoAlignment align = ax < 0.25 ? PANGO_ALIGN_LEFT : ax > 0.75 ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_CENTER;
-	PangoLayout *l = S_text(f, text, wrap, max_lines, align);
-	PangoRectangle r;
-	pango_layout_get_extents(l, NULL, &r);
-	double w = wrap > 0 ? wrap : r.width / (double)PANGO_SCALE;
-	double h = r.height / (double)PANGO_SCALE;
-	double ox = wrap > 0 ? 0 : r.x / (double)PANGO_SCALE;
-	cairo_move_to(cr, x - ax * w - ox, y - ay * h - r.y / (double)PANGO_SCALE);
-	cairo_set_source_rgb(cr, col.r, col.g, col.b);
-	pango_cairo_show_layout(cr, l);
-	cairo_new_path(cr);
+	S_draw_text_ex(cr, f, text, x, y, ax, ay, col, wrap, max_lines, NULL);
 }
 
 /* ---- palette: Okabe–Ito, ordered so that neighbours differ in lightness
@@ -864,6 +879,13 @@ static void S_fill(cairo_t *cr, size_t i)
 	cairo_new_path(cr);
 }
 
+/* Lines are thin: yellow is too pale on white, so it comes last. */
+static size_t S_line_index(size_t i)
+{
+	static const size_t order[S_NPAL] = {0, 1, 2, 4, 5, 6, 7, 3};
+	return order[i % S_NPAL];
+}
+
 /* Line charts: a dash pattern and a marker per series. */
 static void S_line_style(cairo_t *cr, size_t i)
 {
@@ -894,7 +916,7 @@ static void S_marker(cairo_t *cr, size_t i, double x, double y, double r)
 		cairo_line_to(cr, x - r * 1.25, y);
 		cairo_close_path(cr);
 	}
-	S_rgb c = S_color(i);
+	S_rgb c = S_color(S_line_index(i));
 	cairo_set_source_rgb(cr, c.r, c.g, c.b);
 	cairo_fill_preserve(cr);
 	cairo_set_source_rgb(cr, 1, 1, 1);
@@ -985,6 +1007,7 @@ typedef struct S_layout {
 	double *catpos; /* centre of each category along the category axis */
 	double slot;    /* space per category */
 	double below;   /* room under the plot for labels of negative bars */
+	double cat_x;   /* hbar: the right edge of the category labels */
 	double label_wrap;
 	size_t label_every;
 	int has_data;
@@ -1165,8 +1188,9 @@ static void S_layout_cartesian(const chart *c, S_layout *L)
 		while (L->label_every < n && L->slot * (double)L->label_every < fmin(lines_h, 2 * lh) + 2)
 			L->label_every++;
 		L->px = S_PAD + L->label_wrap + 8;
-		/* value labels to the right of the bars */
-		double vmax = 0, v;
+		/* value labels beside the bars: right of positive ones, left of
+		 * negative ones */
+		double vpos = 0, vneg = 0, v;
 		for (size_t s = 0; s < c->nser; s++)
 			for (size_t i = 0; i < c->ncat; i++)
 				if (S_val(c, s, i, &v)) {
@@ -1174,9 +1198,14 @@ static void S_layout_cartesian(const chart *c, S_layout *L)
 					double w;
 					chart_format_number(v, num, sizeof num);
 					S_measure(F_VALUE, num, 0, 0, &w, NULL);
-					vmax = fmax(vmax, w);
+					if (v < 0)
+						vneg = fmax(vneg, w + 6);
+					else
+						vpos = fmax(vpos, w);
 				}
-		L->pw = fmax(L->W - S_PAD - vmax - 6 - L->px, 10);
+		L->px += vneg;
+		L->cat_x = L->px - vneg - 8;
+		L->pw = fmax(L->W - S_PAD - vpos - 6 - L->px, 10);
 		S_ticks(L, lo, hi, L->pw, 90);
 		for (size_t i = 0; i < c->ncat; i++)
 			L->catpos[i] = L->py + ((double)i + 0.5) * L->slot;
@@ -1216,8 +1245,17 @@ static void S_layout_cartesian(const chart *c, S_layout *L)
 	L->pw = fmax(L->W - S_PAD - L->px, 10);
 	L->slot = L->pw / (double)n;
 	if (c->type != CHART_LINE) {
+		/* a label gets its slot, wrapped to two lines at most; when slots
+		 * are narrower than half the widest label, only every k-th is shown */
+		double maxw = 0;
+		for (size_t i = 0; i < c->ncat; i++) {
+			double w;
+			S_measure(F_LABEL, c->cats[i].label, 0, 0, &w, NULL);
+			maxw = fmax(maxw, w);
+		}
+		double need = maxw + 6 <= L->slot ? L->slot : fmax(26, maxw / 2 + 10);
 		L->label_wrap = fmax(L->slot - 6, 12);
-		while (L->label_every < n && L->slot * (double)L->label_every < 26)
+		while (L->label_every < n && L->slot * (double)L->label_every < need)
 			L->label_every++;
 		if (L->label_every > 1)
 			L->label_wrap = fmax(L->slot * (double)L->label_every - 6, 12);
@@ -1266,7 +1304,7 @@ static void S_draw_head(const chart *c, cairo_t *cr, const S_layout *L)
 		double x = L->legend_x[s], y = L->legend_y + (double)L->legend_row[s] * L->legend_row_h;
 		double mid = y + L->legend_row_h / 2;
 		if (c->type == CHART_LINE) {
-			S_rgb col = S_color(s);
+			S_rgb col = S_color(S_line_index(s));
 			cairo_set_source_rgb(cr, col.r, col.g, col.b);
 			cairo_set_line_width(cr, 2.5);
 			S_line_style(cr, s);
@@ -1336,7 +1374,7 @@ static void S_draw_categories(const chart *c, cairo_t *cr, const S_layout *L)
 {
 	if (L->horizontal) {
 		for (size_t i = 0; i < c->ncat; i += L->label_every)
-			S_draw_text(cr, F_LABEL, c->cats[i].label, L->px - 8, L->catpos[i], 1, 0.5, S_ink, L->label_wrap,
+			S_draw_text(cr, F_LABEL, c->cats[i].label, L->cat_x, L->catpos[i], 1, 0.5, S_ink, L->label_wrap,
 			            S_MAX_LABEL_LINES);
 		return;
 	}
@@ -1379,9 +1417,9 @@ static void S_value_label(cairo_t *cr, double v, double x, double y, double ax, 
 	double w;
 	chart_format_number(v, num, sizeof num);
 	S_measure(F_VALUE, num, 0, 0, &w, NULL);
-	if (max_w > 0 && w > max_w)
+	if (!(w <= max_w))
 		return;
-	S_draw_text(cr, F_VALUE, num, x, y, ax, ay, col, 0, 0);
+	S_draw_text_ex(cr, F_VALUE, num, x, y, ax, ay, col, 0, 0, &S_white);
 }
 
 static void S_draw_bars(const chart *c, cairo_t *cr, const S_layout *L)
@@ -1405,13 +1443,15 @@ static void S_draw_bars(const chart *c, cairo_t *cr, const S_layout *L)
 				double x0 = fmin(zero, p), x1 = fmax(zero, p);
 				cairo_rectangle(cr, x0, a + gap / 2, fmax(x1 - x0, 0.5), bw - gap);
 				S_fill(cr, s);
-				S_value_label(cr, v, v >= 0 ? x1 + 4 : x0 - 4, a + bw / 2, v >= 0 ? 0 : 1, 0.5, S_ink,
-				              bw >= vh ? 0 : -1);
+				if (bw >= vh - 2) /* one line of text per bar, or none */
+					S_value_label(cr, v, v >= 0 ? x1 + 4 : x0 - 4, a + bw / 2, v >= 0 ? 0 : 1, 0.5, S_ink, INFINITY);
 			} else {
 				double y0 = fmin(zero, p), y1 = fmax(zero, p);
 				cairo_rectangle(cr, a + gap / 2, y0, bw - gap, fmax(y1 - y0, 0.5));
 				S_fill(cr, s);
-				S_value_label(cr, v, a + bw / 2, v >= 0 ? y0 - 3 : y1 + 3, 0.5, v >= 0 ? 1 : 0, S_ink, bw + 6);
+				/* never wider than the bar's share: labels must not touch */
+				S_value_label(cr, v, a + bw / 2, v >= 0 ? y0 - 3 : y1 + 3, 0.5, v >= 0 ? 1 : 0, S_ink,
+				              ns > 1 ? bw + 2 : fmin(bw + 16, L->slot - 4));
 			}
 		}
 	}
@@ -1450,14 +1490,14 @@ static void S_draw_stacked(const chart *c, cairo_t *cr, const S_layout *L)
 				double w;
 				chart_format_number(v, num, sizeof num);
 				S_measure(F_VALUE, num, 0, 0, &w, NULL);
-				if (w <= bw - 4)
-					S_draw_text(cr, F_VALUE, num, x + bw / 2, (y0 + y1) / 2, 0.5, 0.5, S_text_on(s), 0, 0);
+				/* on hatching: ink on a white chip */
+				if (w <= bw - 8)
+					S_draw_text_ex(cr, F_VALUE, num, x + bw / 2, (y0 + y1) / 2, 0.5, 0.5,
+					               S_hatched(s) ? S_ink : S_text_on(s), 0, 0, S_hatched(s) ? &S_white : NULL);
 			}
 		}
-		if (any && c->nser > 1)
-			S_value_label(cr, pos + neg, L->catpos[i], S_vpos(L, pos) - 3, 0.5, 1, S_ink, bw + 20);
-		else if (any)
-			S_value_label(cr, pos + neg, L->catpos[i], S_vpos(L, pos) - 3, 0.5, 1, S_ink, bw + 20);
+		if (any) /* the net total above the stack */
+			S_value_label(cr, pos + neg, L->catpos[i], S_vpos(L, pos) - 3, 0.5, 1, S_ink, fmin(bw + 20, L->slot - 4));
 	}
 }
 
@@ -1466,7 +1506,7 @@ static void S_draw_lines(const chart *c, cairo_t *cr, const S_layout *L)
 	double vh;
 	S_measure(F_VALUE, "0", 0, 0, NULL, &vh);
 	for (size_t s = 0; s < c->nser; s++) {
-		S_rgb col = S_color(s);
+		S_rgb col = S_color(S_line_index(s));
 		cairo_set_source_rgb(cr, col.r, col.g, col.b);
 		cairo_set_line_width(cr, 2.5);
 		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
@@ -1520,7 +1560,7 @@ static void S_draw_lines(const chart *c, cairo_t *cr, const S_layout *L)
 				continue;
 			right_edge = x + w / 2;
 			double ly = above ? y - 7 : y + 7;
-			S_draw_text(cr, F_VALUE, num, x, ly, 0.5, above ? 1 : 0, S_ink, 0, 0);
+			S_draw_text_ex(cr, F_VALUE, num, x, ly, 0.5, above ? 1 : 0, S_ink, 0, 0, &S_white);
 		}
 	}
 }
@@ -1655,8 +1695,9 @@ static void S_draw_pie(const chart *c, cairo_t *cr, S_layout *L)
 		double w, h;
 		S_measure(F_VALUE, pct, 0, 0, &w, &h);
 		double room = sweep * rr; /* arc length at the label */
-		if (room > w + 6 && (inner == 0 || r - inner > h + 2))
-			S_draw_text(cr, F_VALUE, pct, cx + rr * cos(mid), cy + rr * sin(mid), 0.5, 0.5, S_text_on(i), 0, 0);
+		if (room > w + 8 && (inner == 0 || r - inner > h + 4))
+			S_draw_text_ex(cr, F_VALUE, pct, cx + rr * cos(mid), cy + rr * sin(mid), 0.5, 0.5,
+			               S_hatched(i) ? S_ink : S_text_on(i), 0, 0, S_hatched(i) ? &S_white : NULL);
 		a += sweep;
 	}
 	/* a hairline around the whole so pale slices keep their edge */
