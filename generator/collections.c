@@ -271,9 +271,8 @@ static void S_committees(collections *c, tabular *t, const strvec *names)
 			           c->members_file ? c->members_file : "members.csv (which is missing)");
 			continue;
 		}
-		if (!*role)
-			role = "委员单位";
-		if (!S_in(role, S_seat_roles)) {
+		/* an empty role stays empty: unknown is not 委员单位 */
+		if (*role && !S_in(role, S_seat_roles)) {
 			diag_error(t->file, line, (int)cr + 1, "unknown committee role '%s' (主任单位, 副主任单位, 秘书处 or 委员单位)",
 			           role);
 			continue;

@@ -9,6 +9,7 @@
 #include "ast.h"
 #include "config.h"
 #include "diag.h"
+#include "figures.h"
 #include "script.h"
 
 #define S_CTX_KEY "jianbao.hooks"
@@ -421,6 +422,7 @@ static void S_push_env(hooks *h, int capabilities)
 	int env = lua_gettop(L);
 	hooks_register_helpers(L, env);
 	tpl_register_helpers(L, env, h->env.site);
+	figures_register(L, env);
 	static const luaL_Reg fns[] = {
 		{"on", S_on},         {"shortcode", S_shortcode}, {"helper", S_helper},
 		{"walk", S_walk},     {"markdown", S_markdown},   {"write", S_write},

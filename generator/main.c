@@ -19,6 +19,7 @@
 #include "render.h"
 #include "script.h"
 #include "source.h"
+#include "stats.h"
 #include "theme.h"
 #include "typeset.h"
 #include "frontmatter.h"
@@ -187,6 +188,7 @@ static int S_build(const build_args *a)
 	output *out = NULL;
 	hooks *hk = NULL;
 	collections coll = {0};
+	stats st = {0};
 	tpl_site tsite = {"/", "/"};
 	int rc = EXIT_CONTENT;
 	char build_date[11];
@@ -223,6 +225,8 @@ static int S_build(const build_args *a)
 		goto done;
 	model_check_numbers(&model);
 	S_check_references(&model, &coll, content, src);
+	if (stats_load(&st, src, content, &model) < 0)
+		goto done;
 	if (diag_errors())
 		goto done;
 
@@ -241,7 +245,7 @@ static int S_build(const build_args *a)
 	if (!out)
 		goto done;
 	render_options ro = {
-		.L = L, .src = src, .theme = th, .config = &cfg, .hooks = hk, .model = &model, .collections = &coll,
+		.L = L, .src = src, .theme = th, .config = &cfg, .hooks = hk, .model = &model, .collections = &coll, .stats = &st,
 		.out = out,
 		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
 		.commit = source_commit_id(src), .interrupted = &S_interrupted, .pdf = !a->no_pdf && cfg.pdf,
@@ -286,6 +290,7 @@ done:
 	hooks_free(hk);
 	model_free(&model);
 	collections_free(&coll);
+	stats_free(&st);
 	source_history_free(&history);
 	theme_free(th);
 	config_free(&cfg);

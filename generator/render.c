@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "figures.h"
 #include "markdown.h"
 #include "script.h"
 #include "template.h"
@@ -35,6 +36,7 @@ typedef struct render_ctx {
 	volume_issue *volume; /* the current year's bulletins, for the 合订本 */
 	size_t nvolume;
 	int volume_year;
+	figures *fig;
 } render_ctx;
 
 /* ---- Markdown bodies ---- */
@@ -84,7 +86,11 @@ static char *S_body_html(render_ctx *r, int page_idx, const page *p, md_doc *kee
 	S_link_documents(r, md.root, p ? p->number : NULL);
 	if (rc == 0 && page_idx)
 		rc = hooks_run_page(r->o->hooks, page_idx, &md, file, first_line);
+	figures_swap swaps = {0};
+	if (rc == 0 && r->fig)
+		rc = figures_expand(r->fig, &md, file, first_line, &swaps);
 	char *html = rc == 0 ? md_render_html(&md) : NULL;
+	figures_restore(&swaps);
 	if (keep && html) {
 		*keep = md;
 		md.root = NULL;
@@ -562,6 +568,100 @@ static void S_build_collection_tables(render_ctx *r)
 	lua_pop(L, 1);
 }
 
+/* site.series: every statistics series with its rows and default chart. */
+static void S_build_series_tables(render_ctx *r)
+{
+	lua_State *L = r->L;
+	const stats *st = r->o->stats;
+	config_push_site(L);
+	int site = lua_gettop(L);
+	size_t n = st ? st->n : 0;
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n && !r->failed; i++) {
+		const series *s = st->list[i];
+		lua_createtable(L, 0, 8);
+		S_set_str(L, "id", s->id);
+		S_set_str(L, "file", s->file);
+		/* title: site.charts[id].title, else the value columns */
+		lua_getfield(L, site, "charts");
+		if (lua_istable(L, -1)) {
+			lua_getfield(L, -1, s->id);
+			if (lua_istable(L, -1))
+				lua_getfield(L, -1, "title");
+			else
+				lua_pushnil(L);
+			lua_setfield(L, -4, "title");
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		lua_getfield(L, -1, "title");
+		if (lua_isnil(L, -1)) {
+			buf t = BUF_INIT;
+			for (size_t c = 0; c < s->ncols; c++)
+				if (s->cols[c].kind == SERIES_VALUE) {
+					if (t.len)
+						buf_puts(&t, "、");
+					buf_puts(&t, s->cols[c].name);
+				}
+			S_set_str(L, "title", t.len ? buf_cstr(&t) : s->id);
+			buf_free(&t);
+		}
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_Integer nc = 0;
+		for (size_t c = 0; c < s->ncols; c++) {
+			if (s->cols[c].kind == SERIES_SOURCE || s->cols[c].kind == SERIES_NOTE)
+				continue;
+			lua_createtable(L, 0, 3);
+			S_set_str(L, "name", s->cols[c].name);
+			S_set_str(L, "unit", s->cols[c].unit);
+			S_set_str(L, "header", s->cols[c].header);
+			lua_rawseti(L, -2, ++nc);
+		}
+		lua_setfield(L, -2, "columns");
+		lua_createtable(L, (int)s->nrows, 0);
+		for (size_t rr = 0; rr < s->nrows; rr++) {
+			const series_row *row = &s->rows[rr];
+			lua_createtable(L, 0, 6);
+			S_set_str(L, "x", row->x);
+			lua_newtable(L);
+			lua_Integer k = 0;
+			for (size_t c = 0; c < s->ncols; c++) {
+				if (s->cols[c].kind == SERIES_SOURCE || s->cols[c].kind == SERIES_NOTE)
+					continue;
+				lua_pushstring(L, row->text[c]);
+				lua_rawseti(L, -2, ++k);
+			}
+			lua_setfield(L, -2, "cells");
+			S_set_str(L, "note", row->note);
+			lua_pushboolean(L, row->illustrative);
+			lua_setfield(L, -2, "illustrative");
+			if (row->source) {
+				S_set_str(L, "source", row->source);
+				size_t len = strcspn(row->source, "|");
+				char *ref = xstrndup(row->source, len);
+				S_push_bulletin_ref(r, str_trim(ref));
+				lua_setfield(L, -2, "bulletin");
+				free(ref);
+			}
+			lua_rawseti(L, -2, (lua_Integer)rr + 1);
+		}
+		lua_setfield(L, -2, "rows");
+		chart *c = r->fig ? figures_series_chart(r->fig, s) : NULL;
+		if (c) {
+			char *html = figures_html(r->fig, c, s->file);
+			if (!html)
+				r->failed = 1;
+			S_set_str(L, "figure", html);
+			free(html);
+			chart_free(c);
+		}
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, site, "series");
+	lua_pop(L, 1);
+}
+
 /* Turns every mention of a document number in text nodes into a link to
  * that document (except on the document itself). */
 static void S_link_documents(render_ctx *r, cmark_node *root, const char *self)
@@ -821,6 +921,12 @@ static int S_pdf_image(void *ctx, const char *path, char **data, size_t *len)
 	return rc == 0 ? 0 : -1;
 }
 
+static int S_pdf_block(void *ctx, cmark_node *fenced, cairo_t *cr, double width, double *height)
+{
+	render_ctx *r = ctx;
+	return figures_draw_block(r->fig, fenced, cr, width, height);
+}
+
 /* Fills d from the page's metadata; strings go to owned. */
 static void S_print_doc(render_ctx *r, const page *p, md_doc *md, print_doc *d, strvec *owned)
 {
@@ -840,6 +946,7 @@ static void S_print_doc(render_ctx *r, const page *p, md_doc *md, print_doc *d, 
 	d->pdf_title = p->title;
 	d->pdf_author = p->kind == PAGE_BULLETIN ? p->publisher : p->issuer;
 	d->load_image = S_pdf_image;
+	d->draw_block = S_pdf_block;
 	d->ctx = r;
 	/* the PDF's dates follow its own source, so unrelated commits leave it alone */
 	const char *stamp = p->updated[0] ? p->updated : iso[0] ? iso : r->o->build_date;
@@ -1075,6 +1182,7 @@ static void S_render_collections(render_ctx *r)
 		{"members", "member", "members", "成员单位", "/members/", "members/index.html"},
 		{"committees", "committee", "committees", "专门委员会", "/committees/", "committees/index.html"},
 		{"majors", "major", "courses", "课程目录", "/courses/", "courses/index.html"},
+		{"series", NULL, "stats", "统计数据", "/stats/", "stats/index.html"},
 		{"courses", "course", NULL, NULL, NULL, NULL},
 	};
 	lua_State *L = r->L;
@@ -1089,7 +1197,7 @@ static void S_render_collections(render_ctx *r)
 			S_push_special(r, sets[i].index_layout, sets[i].title, sets[i].url);
 			S_render_page(r, sets[i].index_layout, sets[i].rel, sets[i].url);
 		}
-		if (!r->failed)
+		if (!r->failed && sets[i].kind)
 			S_render_list(r, sets[i].list, sets[i].kind);
 	}
 }
@@ -1317,8 +1425,15 @@ int render_site(const render_options *o)
 		r.ts = typeset_new(&style);
 		print_style_free(&style);
 	}
+	figures_options fo = {.L = L, .out = o->out, .stats = o->stats, .model = o->model,
+	                      .base_path = o->config->base_path, .content_dir = o->content_dir};
+	r.fig = figures_new(&fo);
+	tpl_push_env(r.tpl);
+	figures_register(L, -1);
+	lua_pop(L, 1);
 	S_build_site_tables(&r);
 	S_build_collection_tables(&r);
+	S_build_series_tables(&r);
 	if (o->hooks && hooks_run_load(o->hooks) < 0)
 		r.failed = 1;
 	if (!r.failed && S_build_years(&r) < 0)
@@ -1357,6 +1472,7 @@ int render_site(const render_options *o)
 		md_doc_free(&r.volume[i].md);
 	free(r.volume);
 	typeset_free(r.ts);
+	figures_free(r.fig);
 	tpl_free(r.tpl);
 	script_set_ctx(L, S_CTX_KEY, NULL);
 	lua_settop(L, top);

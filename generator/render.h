@@ -18,6 +18,7 @@
 #include "model.h"
 #include "output.h"
 #include "source.h"
+#include "stats.h"
 #include "theme.h"
 
 typedef struct render_options {
@@ -28,6 +29,7 @@ typedef struct render_options {
 	hooks *hooks; /* may be NULL */
 	site_model *model;
 	const collections *collections; /* may be NULL */
+	const stats *stats;             /* may be NULL */
 	output *out;
 	const char *content_dir;
 	const char *build_date; /* "YYYY-MM-DD" or NULL */
