@@ -13,6 +13,7 @@
 #include "collections.h"
 #include "config.h"
 #include "diag.h"
+#include "figures.h"
 #include "hooks.h"
 #include "model.h"
 #include "output.h"
@@ -350,14 +351,26 @@ static int S_cmd_build(int argc, char **argv, int check_only)
 }
 
 /* Local images of `jianbao pdf`: relative to the Markdown file's folder. */
+typedef struct pdf_ctx {
+	const char *dir; /* the Markdown file's folder: images are relative to it */
+	figures *fig;    /* charts, with the series of ./content/data when present */
+} pdf_ctx;
+
 static int S_pdf_image(void *ctx, const char *path, char **data, size_t *len)
 {
+	pdf_ctx *c = ctx;
 	if (!path_is_safe_relative(path))
 		return -1;
-	char *full = path_join(ctx, path);
+	char *full = path_join(c->dir, path);
 	int rc = file_read(full, data, len);
 	free(full);
 	return rc;
+}
+
+static int S_pdf_block(void *ctx, cmark_node *fenced, cairo_t *cr, double width, double *height)
+{
+	pdf_ctx *c = ctx;
+	return figures_draw_block(c->fig, fenced, cr, width, height);
 }
 
 /* jianbao pdf FILE.md -o OUT.pdf: one bulletin (or, with `number:` in its
@@ -424,8 +437,20 @@ static int S_cmd_pdf(int argc, char **argv)
 	}
 	const char *slash = strrchr(file, '/');
 	dir = slash ? xstrndup(file, (size_t)(slash - file)) : xstrdup(".");
+	/* charts read their series from ./content/data, as in a build */
+	source_options fo = {.repo_dir = ".", .no_git = 1};
+	source *fsrc = source_open(&fo);
+	site_model none = {0};
+	stats st = {0};
+	lua_State *L = script_new(NULL);
+	if (fsrc)
+		stats_load(&st, fsrc, "content", NULL);
+	figures_options fgo = {.L = L, .stats = &st, .model = &none, .base_path = "/", .content_dir = "content"};
+	figures *fig = figures_new(&fgo);
+	pdf_ctx pc = {dir, fig};
 	doc.load_image = S_pdf_image;
-	doc.ctx = dir;
+	doc.draw_block = S_pdf_block;
+	doc.ctx = &pc;
 
 	source_options so = {.repo_dir = ".", .no_git = 1};
 	source *src = source_open(&so);
@@ -451,6 +476,10 @@ static int S_cmd_pdf(int argc, char **argv)
 		diag_note("%s: %d page%s → %s", file, pages, pages == 1 ? "" : "s", out);
 		rc = 0;
 	}
+	figures_free(fig);
+	script_close(L);
+	stats_free(&st);
+	source_free(fsrc);
 done:
 	typeset_free(ts);
 	print_style_free(&style);

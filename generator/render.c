@@ -595,7 +595,9 @@ static void S_build_series_tables(render_ctx *r)
 		}
 		lua_pop(L, 1);
 		lua_getfield(L, -1, "title");
-		if (lua_isnil(L, -1)) {
+		int untitled = lua_isnil(L, -1);
+		lua_pop(L, 1);
+		if (untitled) {
 			buf t = BUF_INIT;
 			for (size_t c = 0; c < s->ncols; c++)
 				if (s->cols[c].kind == SERIES_VALUE) {
@@ -606,7 +608,6 @@ static void S_build_series_tables(render_ctx *r)
 			S_set_str(L, "title", t.len ? buf_cstr(&t) : s->id);
 			buf_free(&t);
 		}
-		lua_pop(L, 1);
 		lua_newtable(L);
 		lua_Integer nc = 0;
 		for (size_t c = 0; c < s->ncols; c++) {

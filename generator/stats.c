@@ -185,6 +185,8 @@ int stats_load(stats *st, source *src, const char *content_dir, const site_model
 	if (st->n > 1)
 		qsort(st->list, st->n, sizeof(series *), S_cmp_series);
 
+	if (!m)
+		return rc; /* series alone (jianbao pdf): nothing to merge or check against */
 	/* figures from front matter: each names a series that must exist */
 	for (size_t b = 0; b < m->nbulletins; b++) {
 		const yval *sv = yval_get(m->bulletins[b]->meta, "stats");

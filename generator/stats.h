@@ -22,7 +22,8 @@ typedef struct stats {
 } stats;
 
 /* Loads and merges; problems are reported and counted.  Returns -1 only
- * when a file cannot be read. */
+ * when a file cannot be read.  With m NULL the series are only loaded (no
+ * front matter figures, no source checks). */
 int stats_load(stats *st, source *src, const char *content_dir, const site_model *m);
 void stats_free(stats *st);
 const series *stats_find(const stats *st, const char *id);

@@ -33,7 +33,7 @@ for f in 2022-10 2024-01 2026-02 2026-03 document; do
 done
 pages() { sed -n 's/^Pages: *//p' "$WORK/$1.info"; }
 expect_status "pdf: 2022/10 has 8 pages" 8 "$(pages 2022-10)"
-expect_status "pdf: 2024/01 has 4 pages" 4 "$(pages 2024-01)"
+expect_status "pdf: 2024/01 (with its chart) has 5 pages" 5 "$(pages 2024-01)"
 expect_status "pdf: the document has 2 pages" 2 "$(pages document)"
 expect_contains "pdf: title metadata" "$WORK/2024-01.info" "Title:           开新篇 启新程 谋发展"
 expect_contains "pdf: subject metadata" "$WORK/2024-01.info" "Subject:         继续教育网络园区工作简报 2024年第1期 总第46期"
