@@ -1372,7 +1372,25 @@ static int S_write_sitemap(render_ctx *r)
 	S_put_abs(&b, r->o->config, "/bulletins/");
 	buf_puts(&b, "</loc></url>\n");
 	S_sitemap_list(r, &b, "bulletins");
-	S_sitemap_list(r, &b, "pages");
+	static const struct {
+		const char *list, *index;
+	} more[] = {
+		{"documents", "/documents/"}, {"members", "/members/"}, {"committees", "/committees/"},
+		{"majors", "/courses/"}, {"courses", NULL}, {"series", "/stats/"}, {"pages", NULL},
+	};
+	for (size_t i = 0; i < JB_ARRAY_LEN(more); i++) {
+		config_push_site(r->L);
+		lua_getfield(r->L, -1, more[i].list);
+		size_t n = lua_istable(r->L, -1) ? lua_rawlen(r->L, -1) : 0;
+		lua_pop(r->L, 2);
+		if (n && more[i].index) {
+			buf_puts(&b, "  <url><loc>");
+			S_put_abs(&b, r->o->config, more[i].index);
+			buf_puts(&b, "</loc></url>\n");
+		}
+		if (strcmp(more[i].list, "series") != 0)
+			S_sitemap_list(r, &b, more[i].list);
+	}
 	buf_puts(&b, "</urlset>\n");
 	int rc = output_write(r->o->out, "sitemap.xml", b.ptr, b.len, "(sitemap)");
 	buf_free(&b);
