@@ -114,6 +114,34 @@ expect_dom "chromium: archive renders (lang, nav, issue line)" "$WORK/archive.do
 dom bulletin "$bulletin_url"
 expect_dom "chromium: bulletin page renders (lang, nav, masthead issue line)" "$WORK/bulletin.dom" \
 	'<html lang="zh-CN">' '<nav class="site-nav"' "<p class=\"masthead-issue\">$issue_line</p>" '<article class="prose"'
+# the collections (documents, members, courses, statistics)
+dom documents /documents/
+expect_dom "chromium: documents index lists 继教合作联盟〔2021〕1号" "$WORK/documents.dom" '继教合作联盟〔2021〕1号' '<h1'
+dom document /documents/2021/12/
+expect_dom "chromium: a document page shows its number and links other documents" "$WORK/document.dom" \
+	'继教合作联盟〔2021〕12号' 'href="/documents/2021/' 'document.pdf'
+dom members /members/
+expect_dom "chromium: member directory grouped by role" "$WORK/members.dom" '理事长单位' '副理事长单位' '合肥工业大学'
+hfut=$(grep -o 'href="/members/[^"]*"' "$WORK/members.dom" | grep -m1 '%E5%90%88%E8%82%A5\|合肥工业大学' | sed 's/href="//; s/"$//')
+dom member "${hfut:-/members/合肥工业大学/}"
+expect_dom "chromium: a member page lists bulletins that mention it and its committees" "$WORK/member.dom" \
+	'合肥工业大学' '学分银行建设专门委员会' '/bulletins/2022/10/'
+dom courses '/courses/?q=%E8%8B%B1%E8%AF%AD'
+total=$(grep -c '<tr[^>]*data-' "$WORK/courses.dom")
+hidden=$(grep -c '<tr[^>]*data-[^>]*hidden' "$WORK/courses.dom")
+visible=$((total - hidden))
+if [ "$total" -gt 20 ] && [ "$visible" -gt 0 ] && [ "$visible" -lt 15 ]; then
+	ok "chromium: the course table filters in the browser (?q=英语: $visible of $total rows)"
+else
+	not_ok "chromium: the course table filters in the browser (?q=英语)" "total $total, hidden $hidden" "$(grep -m3 '<tr' "$WORK/courses.dom")"
+fi
+dom stats /stats/
+expect_dom "chromium: statistics page with charts and sources" "$WORK/stats.dom" '<figure' '联盟成员单位数' 'href="/bulletins/2026/02/"'
+if grep -q '"GET /charts/[0-9a-f]*\(@2x\)\?.png HTTP/1.[01]" 200' "$WORK/server.log"; then
+	ok "chromium: chart images were loaded"
+else
+	not_ok "chromium: chart images were loaded" "$(grep 'GET /charts' "$WORK/server.log" | head -5)"
+fi
 if grep -q '"GET /css/site.css HTTP/1.[01]" 200' "$WORK/server.log"; then
 	ok "chromium: the stylesheet was loaded"
 else
