@@ -227,6 +227,23 @@ int figures_draw_block(void *ctx, cmark_node *fenced, cairo_t *cr, double width,
 	return 0;
 }
 
+/* Appends the string, or the strings of the list, at the top of the stack. */
+static void S_read_names(lua_State *L, strvec *out)
+{
+	if (lua_isstring(L, -1)) {
+		strvec_push_copy(out, lua_tostring(L, -1));
+		return;
+	}
+	if (!lua_istable(L, -1))
+		return;
+	for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+		lua_rawgeti(L, -1, i);
+		if (lua_isstring(L, -1))
+			strvec_push_copy(out, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+}
+
 /* ---- default charts of series ---- */
 
 static int S_is_year(const char *s)
@@ -244,11 +261,9 @@ chart *figures_series_chart(figures *f, const series *s)
 	int top = lua_gettop(L);
 	config_push_site(L);
 	lua_getfield(L, -1, "charts");
-	int have = 0;
 	if (lua_istable(L, -1)) {
 		lua_getfield(L, -1, s->id);
 		if (lua_istable(L, -1)) {
-			have = 1;
 			lua_getfield(L, -1, "type");
 			type_name = lua_tostring(L, -1);
 			lua_pop(L, 1);
@@ -259,21 +274,12 @@ chart *figures_series_chart(figures *f, const series *s)
 			caption = lua_tostring(L, -1);
 			lua_pop(L, 1);
 			lua_getfield(L, -1, "y");
-			if (lua_isstring(L, -1))
-				strvec_push_copy(&y, lua_tostring(L, -1));
-			else if (lua_istable(L, -1))
-				for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
-					lua_rawgeti(L, -1, i);
-					if (lua_isstring(L, -1))
-						strvec_push_copy(&y, lua_tostring(L, -1));
-					lua_pop(L, 1);
-				}
+			S_read_names(L, &y);
 			lua_pop(L, 1);
 		}
 	}
 	/* the strings stay alive in the site table while we use them */
 	lua_settop(L, top);
-	(void)have;
 	int years = 1, nonneg = 1;
 	for (size_t r = 0; r < s->nrows; r++) {
 		years &= S_is_year(s->rows[r].x);
@@ -430,15 +436,7 @@ static int S_lua_chart(lua_State *L)
 	const char *x = S_opt_str(L, 1, "x");
 	strvec y = STRVEC_INIT;
 	lua_getfield(L, 1, "y");
-	if (lua_isstring(L, -1))
-		strvec_push_copy(&y, lua_tostring(L, -1));
-	else if (lua_istable(L, -1))
-		for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
-			lua_rawgeti(L, -1, i);
-			if (lua_isstring(L, -1))
-				strvec_push_copy(&y, lua_tostring(L, -1));
-			lua_pop(L, 1);
-		}
+	S_read_names(L, &y);
 	lua_pop(L, 1);
 	chart *c = chart_new(t);
 	const char *title = S_opt_str(L, 1, "title"), *caption = S_opt_str(L, 1, "caption"),

@@ -334,34 +334,12 @@ static int S_number_cn(lua_State *L)
 	return 1;
 }
 
-/* slugify(s): lower-case ASCII, letters/digits/CJK kept, the rest → '-' */
+/* slugify(s): see str_slugify */
 static int S_slugify(lua_State *L)
 {
-	size_t len;
-	const char *s = luaL_checklstring(L, 1, &len);
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	int dash = 0, any = 0;
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		size_t n = utf8_decode(s + i, len - i, &cp);
-		int keep = (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') ||
-		           (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3FFFF);
-		if (keep) {
-			if (dash && any)
-				luaL_addchar(&b, '-');
-			dash = 0;
-			any = 1;
-			if (cp >= 'A' && cp <= 'Z')
-				luaL_addchar(&b, (char)(cp - 'A' + 'a'));
-			else
-				luaL_addlstring(&b, s + i, n);
-		} else {
-			dash = 1;
-		}
-		i += n;
-	}
-	luaL_pushresult(&b);
+	char *slug = str_slugify(luaL_checkstring(L, 1));
+	lua_pushstring(L, slug);
+	free(slug);
 	return 1;
 }
 

@@ -44,6 +44,15 @@ typedef struct figure {
 	int line, col;
 } figure;
 
+/* x values that are numbers compare as numbers, dates as text (ISO). */
+static int S_x_before(const char *a, const char *b)
+{
+	double x, y;
+	if (series_parse_number(a, &x) == 0 && series_parse_number(b, &y) == 0)
+		return x < y;
+	return strcmp(a, b) < 0;
+}
+
 /* Rebuilds s with the figures for it merged; NULL after reporting. */
 static series *S_merge(const series *s, figure *f, size_t nf, const char *content_dir)
 {
@@ -111,6 +120,26 @@ static series *S_merge(const series *s, figure *f, size_t nf, const char *conten
 			cells[r * ncols + s->source_col] = xstrdup(ref);
 		}
 		free(ref);
+	}
+	/* rows stay in order of x when x is a number, year or date */
+	int ordered = 1;
+	for (size_t r = 1; r < rows && ordered; r++) {
+		double v;
+		jb_date d;
+		ordered = series_parse_number(cells[r * ncols], &v) == 0 || date_parse_iso(cells[r * ncols], &d) == 0;
+	}
+	for (size_t r = 2; ordered && r < rows; r++) {
+		for (size_t k = r; k > 1 && S_x_before(cells[k * ncols], cells[(k - 1) * ncols]); k--) {
+			for (size_t c = 0; c < ncols; c++) {
+				size_t a = k * ncols + c, b = (k - 1) * ncols + c;
+				char *t = cells[a];
+				cells[a] = cells[b];
+				cells[b] = t;
+				int tl = lines[a], tc = cols[a];
+				lines[a] = lines[b], cols[a] = cols[b];
+				lines[b] = tl, cols[b] = tc;
+			}
+		}
 	}
 	series *out = NULL;
 	if (!bad)

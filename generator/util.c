@@ -401,6 +401,32 @@ int utf8_is_cjk(uint32_t cp)
 	       || cp == 0x00B7;                    /* · */
 }
 
+char *str_slugify(const char *name)
+{
+	buf b = BUF_INIT;
+	int dash = 0;
+	size_t len = strlen(name);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(name + i, len - i, &cp);
+		int keep = (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') ||
+		           (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3FFFF);
+		if (keep) {
+			if (dash && b.len)
+				buf_putc(&b, '-');
+			dash = 0;
+			if (cp >= 'A' && cp <= 'Z')
+				buf_putc(&b, (char)(cp - 'A' + 'a'));
+			else
+				buf_put(&b, name + i, n);
+		} else {
+			dash = 1;
+		}
+		i += n;
+	}
+	return buf_detach(&b);
+}
+
 int str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

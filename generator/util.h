@@ -104,6 +104,10 @@ int utf8_valid(const char *s, size_t len, size_t *bad);
  * soft line break without a space. */
 int utf8_is_cjk(uint32_t cp);
 
+/* A slug for URLs: ASCII letters lower-cased, letters, digits and Han kept,
+ * every other run of characters one '-'.  Caller frees. */
+char *str_slugify(const char *s);
+
 int str_starts_with(const char *s, const char *prefix);
 int str_ends_with(const char *s, const char *suffix);
 /* Trims ASCII white space in place at both ends. */

@@ -122,10 +122,10 @@ expect_dom "chromium: a document page shows its number and links other documents
 	'继教合作联盟〔2021〕12号' 'href="/documents/2021/' 'document.pdf'
 dom members /members/
 expect_dom "chromium: member directory grouped by role" "$WORK/members.dom" '理事长单位' '副理事长单位' '合肥工业大学'
-hfut=$(grep -o 'href="/members/[^"]*"' "$WORK/members.dom" | grep -m1 '%E5%90%88%E8%82%A5\|合肥工业大学' | sed 's/href="//; s/"$//')
-dom member "${hfut:-/members/合肥工业大学/}"
+ou=$(grep -o 'href="/members/[^"]*"' "$WORK/members.dom" | grep -m1 '%E5%AE%89%E5%BE%BD%E5%BC%80%E6%94%BE%E5%A4%A7%E5%AD%A6\|安徽开放大学' | sed 's/href="//; s/"$//')
+dom member "${ou:-/members/安徽开放大学/}"
 expect_dom "chromium: a member page lists bulletins that mention it and its committees" "$WORK/member.dom" \
-	'合肥工业大学' '学分银行建设专门委员会' '/bulletins/2022/10/'
+	'安徽开放大学' '自考助学服务改革专门委员会' '/bulletins/2026/03/'
 dom courses '/courses/?q=%E8%8B%B1%E8%AF%AD'
 total=$(grep -c '<tr[^>]*data-' "$WORK/courses.dom")
 hidden=$(grep -c '<tr[^>]*data-[^>]*hidden' "$WORK/courses.dom")
