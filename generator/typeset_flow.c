@@ -389,6 +389,22 @@ static void S_add_dest(ts_flow *f, const char *name)
 		strvec_push_copy(&f->dests, name);
 }
 
+/* A heading's text as the bookmark and link target name: without the
+ * zero-width spaces ts_text_append puts beside quotes. */
+static char *S_plain_name(const ts_text *t)
+{
+	buf b = BUF_INIT;
+	const char *s = t->text.ptr;
+	for (size_t i = 0; i < t->text.len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, t->text.len - i, &cp);
+		if (cp != 0x200B)
+			buf_put(&b, s + i, n);
+		i += n;
+	}
+	return buf_detach(&b);
+}
+
 static void S_heading(ts_flow *f, cmark_node *n, const S_ctx *c)
 {
 	const print_style *st = &f->ts->st;
@@ -424,7 +440,7 @@ static void S_heading(ts_flow *f, cmark_node *n, const S_ctx *c)
 	S_ensure(f, need);
 
 	/* bookmark and link target */
-	char *name = xstrdup(buf_cstr(&t.text));
+	char *name = S_plain_name(&t);
 	double top = f->y0 + f->y;
 	if (level >= 1 && level <= 6 && cairo_surface_get_type(f->surface) == CAIRO_SURFACE_TYPE_PDF) {
 		int parent = f->outline_parent;

@@ -130,10 +130,55 @@ static void S_mark(ts_text *t, int line)
 	t->nmarks++;
 }
 
+/* Pango before 1.54 follows UAX #14 rule LB19 to the letter: no break
+ * before or after any quotation mark, so "建设“高等学历”课程" is one
+ * unbreakable run and the line before it is left short and stretched.
+ * clreq allows a break before an opening quote and after a closing one; a
+ * zero-width space (class ZW: break after it, never before it) restores
+ * exactly those breaks, and only between a quote and a Han character so
+ * nothing else changes.  A break after the ZWSP puts “ at the start of
+ * the next line or leaves ” at the end of this one, which the kinsoku
+ * rules allow; the mark itself never moves away from its word.  Pango
+ * draws the ZWSP as an empty glyph and cairo keeps no text for it. */
+#define S_ZWSP "\xE2\x80\x8B"
+
+static int S_opening_quote(uint32_t cp)
+{
+	return cp == 0x201C || cp == 0x2018;
+}
+
+static int S_closing_quote(uint32_t cp)
+{
+	return cp == 0x201D || cp == 0x2019;
+}
+
+/* 1 when a break belongs between a and b (see S_ZWSP). */
+static int S_quote_break(uint32_t a, uint32_t b)
+{
+	return (ts_is_han(a) && S_opening_quote(b)) || (S_closing_quote(a) && ts_is_han(b));
+}
+
 void ts_text_append(ts_text *t, const char *s, size_t len, int line)
 {
 	S_mark(t, line);
-	buf_put(&t->text, s, len);
+	if (t->mono || t->font == TS_MONO) {
+		buf_put(&t->text, s, len);
+		return;
+	}
+	uint32_t prev = t->text.len ? utf8_last(t->text.ptr, t->text.len) : 0;
+	size_t done = 0;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+		if (S_quote_break(prev, cp)) {
+			buf_put(&t->text, s + done, i - done);
+			buf_puts(&t->text, S_ZWSP);
+			done = i;
+		}
+		prev = cp;
+		i += n;
+	}
+	buf_put(&t->text, s + done, len - done);
 }
 
 static void S_attr(ts_text *t, PangoAttribute *a, size_t start, size_t end)
@@ -170,8 +215,10 @@ void ts_text_inlines(typesetter *ts, ts_text *t, cmark_node *node)
 			break;
 		case CMARK_NODE_CODE:
 			lit = cmark_node_get_literal(n);
+			t->mono++;
 			if (lit)
 				ts_text_append(t, lit, strlen(lit), S_node_line(ts, n));
+			t->mono--;
 			S_attr(t, pango_attr_family_new(ts->st.font_mono), start, t->text.len);
 			S_attr(t, pango_attr_scale_new(0.9), start, t->text.len);
 			break;
@@ -232,6 +279,21 @@ static void S_no_break(PangoAttrList *attrs, size_t start, size_t end)
 	pango_attr_list_insert(attrs, a);
 }
 
+/* 1 when the characters between the one at a and the one at b are only
+ * marks that may not start a line (”，。) and zero-width spaces: joining a
+ * and b then keeps e.g. "南”课。" from leaving "课。" alone on a line. */
+static int S_only_marks_between(const char *text, size_t a, size_t b)
+{
+	uint32_t cp;
+	size_t i = a + utf8_decode(text + a, b - a, &cp);
+	while (i < b) {
+		i += utf8_decode(text + i, b - i, &cp);
+		if (cp != 0x200B && !ts_no_line_start(cp))
+			return 0;
+	}
+	return 1;
+}
+
 int ts_kinsoku_attrs(const char *text, size_t len, int keep_last, PangoAttrList *attrs)
 {
 	int count = 0, open = 0;
@@ -241,7 +303,7 @@ int ts_kinsoku_attrs(const char *text, size_t len, int keep_last, PangoAttrList 
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_decode(text + i, len - i, &cp);
-		if (cp != ' ' && cp != 0x2028 && !ts_no_line_start(cp)) {
+		if (cp != ' ' && cp != 0x2028 && cp != 0x200B && !ts_no_line_start(cp)) {
 			before_last_real = last_real;
 			last_real = i;
 		}
@@ -270,7 +332,7 @@ int ts_kinsoku_attrs(const char *text, size_t len, int keep_last, PangoAttrList 
 	}
 	/* no one-character last line: the last two characters stay together */
 	if (keep_last && last_real != (size_t)-1 && before_last_real != (size_t)-1 &&
-	    last_real - before_last_real <= 4) {
+	    S_only_marks_between(text, before_last_real, last_real)) {
 		uint32_t cp;
 		size_t n = utf8_decode(text + last_real, len - last_real, &cp);
 		S_no_break(attrs, before_last_real, last_real + n);
@@ -390,6 +452,10 @@ static int S_line_width(PangoLayoutLine *line)
 
 static int S_expandable_gap(uint32_t a, uint32_t b)
 {
+	/* a zero-width space takes no stretch of its own: the gap before it
+	 * stands for the gap between its neighbours */
+	if (a == 0x200B)
+		return 0;
 	if (a == ' ' || b == ' ')
 		return 1;
 	if (a == 0x2028 || b == 0x2028)
@@ -514,7 +580,7 @@ static void S_justify(PangoLayout *l, ts_text *t, double width, double indent, d
 		int extra = target - S_line_width(line);
 		/* trailing spaces were zeroed by Pango; never stretch into them */
 		size_t last = n;
-		while (last > 1 && c[last - 1].cp == ' ')
+		while (last > 1 && (c[last - 1].cp == ' ' || c[last - 1].cp == 0x200B))
 			last--;
 		if (extra < 0) {
 			/* squeeze before stretching: the line was set a little wider */

@@ -103,6 +103,23 @@ for f in 2022-10 2024-01 2026-02 2026-03 document kinsoku; do
 	check "pdf: no kinsoku violation in $f" python3 "$TESTS_ROOT/kinsoku.py" "$WORK/$f.pdf"
 done
 
+# the zero-width spaces that allow a break beside “ ” leave no trace in the text
+no_stray() {
+	pdftotext "$1" - | python3 -c '
+import sys
+text = sys.stdin.read()
+stray = sorted({"U+%04X" % ord(c) for c in text if c in "\u200b\u2060\ufffd"})
+if stray:
+    print("stray characters: " + " ".join(stray))
+    sys.exit(1)'
+}
+for f in 2022-10 2024-01 2026-02 2026-03 document kinsoku; do
+	check "pdf: no stray characters in the text of $f" no_stray "$WORK/$f.pdf"
+done
+# a line may now break before “: the first paragraph of 2026/02 fills its first line
+pdftotext -f 1 -l 1 -layout "$WORK/2026-02.pdf" "$WORK/2026-02.p1"
+expect_contains "pdf: a break before an opening quote" "$WORK/2026-02.p1" "（以下简称"
+
 # ---- reproducible ----
 pdf again "$ROOT/content/bulletins/2022/10.md"
 check "pdf: the same input gives the same bytes" cmp "$WORK/2022-10.pdf" "$WORK/again.pdf"

@@ -19,12 +19,20 @@ static char *S_lines(const char *s, int width_chars, int keep_last)
 	p.width = width_chars * 16 + 0.5;
 	p.keep_last = keep_last;
 	PangoLayout *l = ts_layout_plain(S_ts, s, &p);
+	const char *text = pango_layout_get_text(l);
 	buf b = BUF_INIT;
 	for (int i = 0; i < pango_layout_get_line_count(l); i++) {
 		PangoLayoutLine *line = pango_layout_get_line_readonly(l, i);
 		if (i)
 			buf_putc(&b, '\n');
-		buf_put(&b, s + line->start_index, (size_t)line->length);
+		/* the layout's own text: the zero-width spaces beside quotes left out */
+		for (int k = line->start_index; k < line->start_index + line->length;) {
+			uint32_t cp;
+			size_t n = utf8_decode(text + k, strlen(text + k), &cp);
+			if (cp != 0x200B)
+				buf_put(&b, text + k, n);
+			k += (int)n;
+		}
 	}
 	g_object_unref(l);
 	return buf_detach(&b);
@@ -115,6 +123,47 @@ TEST(no_single_character_last_line)
 	lines = S_lines("一二三四五六七八九十一。", 10, 1);
 	CHECK_STR(lines, "一二三四五六七八九\n十一。");
 	free(lines);
+}
+
+/* Pango 1.50 allows no break next to “ ” at all (UAX #14 LB19): the line
+ * before a quotation was cut short.  A break before “ and after ” is
+ * fine in Chinese as long as the marks stay with their words. */
+TEST(breaks_around_quotes)
+{
+	char *lines = S_lines("一二三四五六七八九“十一”二三", 10, 0);
+	CHECK_STR(lines, "一二三四五六七八九\n“十一”二三");
+	free(lines);
+	lines = S_lines("一二三四五六“七八”十一二三", 10, 0);
+	CHECK_STR(lines, "一二三四五六“七八”\n十一二三");
+	free(lines);
+	/* the marks never leave their words: “ does not end a line, ” does
+	 * not start one */
+	lines = S_lines("一二三四五六七八“九十”一二三", 9, 0);
+	CHECK_STR(lines, "一二三四五六七八\n“九十”一二三");
+	free(lines);
+	lines = S_lines("一二三四五六七“八九”十一二三", 9, 0);
+	CHECK_STR(lines, "一二三四五六七“八\n九”十一二三");
+	free(lines);
+	/* only beside Han characters, and not in code */
+	ts_text t;
+	ts_text_init(&t, TS_BODY);
+	ts_text_append(&t, "设“高”课", strlen("设“高”课"), 0);
+	CHECK_STR(buf_cstr(&t.text), "设\xE2\x80\x8B“高”\xE2\x80\x8B课");
+	ts_text_free(&t);
+	ts_text_init(&t, TS_BODY);
+	ts_text_append(&t, "设", strlen("设"), 0); /* across appends (emphasis) */
+	ts_text_append(&t, "“高”", strlen("“高”"), 0);
+	ts_text_append(&t, "课", strlen("课"), 0);
+	CHECK_STR(buf_cstr(&t.text), "设\xE2\x80\x8B“高”\xE2\x80\x8B课");
+	ts_text_free(&t);
+	ts_text_init(&t, TS_BODY);
+	ts_text_append(&t, "A“B”，“高”。", strlen("A“B”，“高”。"), 0);
+	CHECK_STR(buf_cstr(&t.text), "A“B”，“高”。");
+	ts_text_free(&t);
+	ts_text_init(&t, TS_MONO);
+	ts_text_append(&t, "设“高”课", strlen("设“高”课"), 0);
+	CHECK_STR(buf_cstr(&t.text), "设“高”课");
+	ts_text_free(&t);
 }
 
 TEST(kinsoku_attr_ranges)
@@ -338,6 +387,7 @@ int main(void)
 	RUN(kinsoku_breaks);
 	RUN(dashes_stay_together);
 	RUN(no_single_character_last_line);
+	RUN(breaks_around_quotes);
 	RUN(kinsoku_attr_ranges);
 	RUN(grid_arithmetic);
 	RUN(han_latin_quarter_em);
