@@ -206,7 +206,24 @@ static int S_lines_here(int n, int room_lines, int page_blank)
 	return here;
 }
 
-void ts_flow_lines(ts_flow *f, PangoLayout *l, double x, const ts_text *t, int keep_lines)
+/* How many of the last n lines of the body go on this page when they all
+ * fit but the block after the body (tail pt) does not.  The printed
+ * bulletins never have a page with only 指导/编发 on it: the closing block
+ * stands under the end of the text.  Tightening the leading to squeeze it
+ * in would take the last page off the line grid, so the last two lines
+ * of the body go over with it instead (two: no widow at the top of the
+ * next page), or the whole paragraph when it is too short to split. */
+static int S_lines_before_tail(const ts_flow *f, int n, int here, double tail, int may_move_all)
+{
+	if (tail <= 0 || here != n || f->y + n * f->pitch + tail <= f->h + S_EPS)
+		return here;
+	if (n - 2 >= 2)
+		return n - 2;
+	return may_move_all && !f->blank ? 0 : here;
+}
+
+static void S_flow_lines(ts_flow *f, PangoLayout *l, double x, const ts_text *t, int keep_lines, double tail,
+                         int may_move_all)
 {
 	int n = S_line_count(l);
 	double size = pango_font_description_get_size(pango_layout_get_font_description(l)) / (double)PANGO_SCALE;
@@ -215,6 +232,7 @@ void ts_flow_lines(ts_flow *f, PangoLayout *l, double x, const ts_text *t, int k
 	while (i < n) {
 		int room = (int)floor((f->h - f->y) / f->pitch + S_EPS);
 		int here = keep_lines ? (n - i <= room ? n - i : 0) : S_lines_here(n - i, room, f->blank);
+		here = S_lines_before_tail(f, n - i, here, tail, may_move_all || i > 0);
 		if (here == 0 && f->blank)
 			here = room > 0 ? room : 1;
 		if (here == 0) {
@@ -230,6 +248,11 @@ void ts_flow_lines(ts_flow *f, PangoLayout *l, double x, const ts_text *t, int k
 		if (i < n)
 			ts_flow_new_page(f);
 	}
+}
+
+void ts_flow_lines(ts_flow *f, PangoLayout *l, double x, const ts_text *t, int keep_lines)
+{
+	S_flow_lines(f, l, x, t, keep_lines, 0, 0);
 }
 
 /* ---- measuring what must stay together ---- */
@@ -357,7 +380,14 @@ static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *m
 			ts_draw_plain(f, marker, &m, f->x0 + c->left - 0.3 * S_em(f), baseline);
 		}
 	}
-	ts_flow_lines(f, l, f->x0 + c->left, &t, 0);
+	if (n == f->last) {
+		/* a short paragraph right under a heading stays with it */
+		cmark_node *prev = cmark_node_previous(n);
+		int after_heading = prev && cmark_node_get_type(prev) == CMARK_NODE_HEADING;
+		S_flow_lines(f, l, f->x0 + c->left, &t, 0, f->tail, !after_heading);
+	} else {
+		ts_flow_lines(f, l, f->x0 + c->left, &t, 0);
+	}
 	g_object_unref(l);
 	ts_text_free(&t);
 }
@@ -1056,7 +1086,13 @@ void ts_flow_body(ts_flow *f, cmark_node *root)
 	if (!root)
 		return;
 	S_collect_dests(f, root);
+	/* the last paragraph, inside lists and quotes too */
+	cmark_node *last = cmark_node_last_child(root);
+	while (last && cmark_node_get_type(last) != CMARK_NODE_PARAGRAPH && cmark_node_last_child(last))
+		last = cmark_node_last_child(last);
+	f->last = last && cmark_node_get_type(last) == CMARK_NODE_PARAGRAPH ? last : NULL;
 	S_ctx c = {0, 0, TS_BODY, 0};
 	for (cmark_node *n = cmark_node_first_child(root); n; n = cmark_node_next(n))
 		S_block(f, n, &c);
+	f->last = NULL;
 }

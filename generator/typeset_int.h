@@ -124,6 +124,8 @@ struct ts_flow {
 	int number;     /* the printed page number */
 	int numbered;   /* print page numbers */
 	int blank;      /* nothing on the current page yet */
+	double tail;        /* room the block after the body (closing block, signature) needs */
+	cmark_node *last;   /* the body's last paragraph, which gives lines to that block */
 	int outline_parent;
 	int heading_outline[7];
 	ts_page_hooks hooks;
@@ -134,7 +136,9 @@ struct ts_flow {
 void ts_flow_begin(ts_flow *f, typesetter *ts, cairo_t *cr, cairo_surface_t *surface);
 /* Ends the current page and starts the next. */
 void ts_flow_new_page(ts_flow *f);
-/* Sets the body blocks of doc (bulletin or document rules). */
+/* Sets the body blocks of doc (bulletin or document rules).  f->tail is
+ * the height of what follows the body on its last page: the body's last
+ * paragraph carries lines over rather than leave that alone on a page. */
 void ts_flow_body(ts_flow *f, cmark_node *root);
 /* Moves the cursor down to the next grid line (unless already on one). */
 void ts_flow_snap(ts_flow *f);

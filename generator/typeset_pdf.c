@@ -211,6 +211,14 @@ static void S_bulletin_head(ts_flow *f, const print_doc *d)
 		S_centred(f, d->author, TS_KAI, st->size_body, 0, st->text_colour);
 }
 
+/* The room the closing block needs under the text: its lines and at
+ * least half a line above its rule (a blank grid line in practice). */
+static double S_bulletin_close_height(const ts_flow *f, const print_doc *d)
+{
+	int lines = (d->guidance && *d->guidance) + (d->editor && *d->editor);
+	return lines ? lines * f->pitch + f->pitch * 0.5 : 0;
+}
+
 /* 指导 / 编发 between two rules at the foot of the last page. */
 static void S_bulletin_close(ts_flow *f, const print_doc *d)
 {
@@ -218,7 +226,7 @@ static void S_bulletin_close(ts_flow *f, const print_doc *d)
 	int lines = (d->guidance && *d->guidance) + (d->editor && *d->editor);
 	if (!lines)
 		return;
-	double need = lines * f->pitch + f->pitch * 0.5;
+	double need = S_bulletin_close_height(f, d);
 	ts_flow_snap(f);
 	if (f->y + need > f->h + 0.01)
 		ts_flow_new_page(f);
@@ -272,6 +280,14 @@ static void S_document_head(ts_flow *f, const print_doc *d)
 	if (d->title && *d->title)
 		S_centred(f, d->title, TS_TITLE, st->size_title, 1, st->text_colour);
 	f->y += f->pitch; /* one blank line before the text */
+}
+
+/* The room the signature needs under the text: a blank line, then the
+ * issuer and the date. */
+static double S_document_signature_height(const ts_flow *f, const print_doc *d)
+{
+	int lines = (d->issuer && *d->issuer) + (d->date && *d->date);
+	return lines ? (lines + 1) * f->pitch : 0;
 }
 
 /* Issuer centred over the date; the date four characters from the right. */
@@ -351,12 +367,17 @@ static void S_doc_pages(ts_flow *f, const print_doc *d)
 	f->ts->doc = d;
 	if (d->kind == PRINT_DOCUMENT) {
 		S_document_head(f, d);
+		/* GB/T 9704: the signature never stands on a page without text */
+		f->tail = S_document_signature_height(f, d);
 		ts_flow_body(f, d->body);
+		f->tail = 0;
 		S_document_signature(f, d);
 		S_document_imprint(f, d);
 	} else {
 		S_bulletin_head(f, d);
+		f->tail = S_bulletin_close_height(f, d);
 		ts_flow_body(f, d->body);
+		f->tail = 0;
 		S_bulletin_close(f, d);
 	}
 }

@@ -93,6 +93,29 @@ PY
 }
 check "pdf: page numbers — N — sit right on odd pages, left on even ones" page_numbers "$WORK/2022-10.bbox"
 
+# ---- the closing block stands under the end of the text, never alone on a page ----
+last_page_text() {
+	python3 - "$1" <<'PY'
+import re, subprocess, sys
+out = subprocess.run(["pdftotext", "-bbox-layout", sys.argv[1], "-"], check=True,
+                     capture_output=True, text=True).stdout
+page = out.split("<page ")[-1]
+lines = ["".join(re.findall(r"<word[^>]*>(.*?)</word>", m)) for m in re.findall(r"<line[^>]*>(.*?)</line>", page, re.S)]
+body = [l for l in lines if not re.match(r"^(指导|编发)：|^—\d+—$", l)]
+if len(body) < 2 or not any(l.startswith("指导：") for l in lines):
+    print("last page: %s" % " / ".join(lines))
+    sys.exit(1)
+PY
+}
+check "pdf: 2022/10 ends with text above its closing block" last_page_text "$WORK/2022-10.pdf"
+# five paragraphs of four lines fill the first page down to the closing block's rule
+python3 -c 'print("---\nguidance: 省教育厅高教处\neditor: 网络园区管理中心\ndate: 2024-01-01\n---\n\n" + "\n\n".join(["联" * 100] * 5))' \
+	>"$WORK/doc-close.md"
+pdf close "$WORK/doc-close.md"
+pdfinfo "$WORK/close.pdf" >"$WORK/close.info" 2>&1
+expect_status "pdf: a full last page gives two lines to the closing block's page" 2 "$(pages close)"
+check "pdf: no page holds only the closing block" last_page_text "$WORK/close.pdf"
+
 # ---- clreq line breaking ----
 python3 "$TESTS_ROOT/kinsoku.py" - >"$WORK/self.out" 2>&1 <<'HTML'
 <page width="595" height="842"><line xMin="80" yMin="1" xMax="520" yMax="2"><word>一二三</word></line>
