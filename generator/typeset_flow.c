@@ -280,23 +280,6 @@ static ts_para S_body_para(const ts_flow *f, const S_ctx *c)
 	return p;
 }
 
-/* The height the first part of block n needs on a page (for keep-with-next). */
-static double S_min_height(ts_flow *f, cmark_node *n)
-{
-	if (!n)
-		return 0;
-	switch (cmark_node_get_type(n)) {
-	case CMARK_NODE_PARAGRAPH:
-	case CMARK_NODE_LIST:
-	case CMARK_NODE_BLOCK_QUOTE:
-		return 2 * f->pitch;
-	case CMARK_NODE_HEADING:
-		return f->pitch;
-	default:
-		return 3 * f->pitch;
-	}
-}
-
 /* ---- paragraphs and headings ---- */
 
 static int S_only_image(cmark_node *para, cmark_node **img)
@@ -340,6 +323,75 @@ static int S_is_addressee(const ts_flow *f, cmark_node *n, const ts_text *t)
 	return str_ends_with(buf_cstr(&t->text), "：") && utf8_length(t->text.ptr, t->text.len) <= 60;
 }
 
+/* A paragraph's text and layout; a list item's first paragraph (marker)
+ * and the 主送机关 have no first-line indent. */
+static PangoLayout *S_para_layout(ts_flow *f, cmark_node *n, const S_ctx *c, int marker, ts_text *t, ts_para *p)
+{
+	ts_text_init(t, c->font);
+	ts_text_inlines(f->ts, t, n);
+	*p = S_body_para(f, c);
+	if (marker || S_is_addressee(f, n, t))
+		p->indent = 0;
+	return ts_layout(f->ts, t, p);
+}
+
+/* The lines a paragraph of n lines needs at the foot of a page: all of a
+ * short one (it is not split), else two (see S_lines_here). */
+static int S_first_lines(int n)
+{
+	return n <= 3 ? n : 2;
+}
+
+static PangoLayout *S_heading_layout(ts_flow *f, cmark_node *n, const S_ctx *c, ts_text *t, ts_para *p);
+
+/* The height the first part of block n needs on a page, for keeping a
+ * heading with what follows: measured on the block as it will be set. */
+static double S_min_height(ts_flow *f, cmark_node *n, const S_ctx *c)
+{
+	if (!n)
+		return 0;
+	cmark_node *img;
+	S_ctx ic = *c;
+	int marker = 0;
+	switch (cmark_node_get_type(n)) {
+	case CMARK_NODE_HEADING: {
+		/* a heading under a heading: both, and what the second keeps */
+		ts_text t;
+		ts_para p;
+		PangoLayout *l = S_heading_layout(f, n, c, &t, &p);
+		double h = pango_layout_get_line_count(l) * f->pitch + S_min_height(f, cmark_node_next(n), c);
+		g_object_unref(l);
+		ts_text_free(&t);
+		return h;
+	}
+	case CMARK_NODE_BLOCK_QUOTE:
+		ic.left += 2 * S_em(f);
+		ic.right += 2 * S_em(f);
+		ic.font = TS_KAI;
+		n = cmark_node_first_child(n);
+		break;
+	case CMARK_NODE_LIST:
+		ic.left += 2 * S_em(f);
+		ic.depth++;
+		n = cmark_node_first_child(cmark_node_first_child(n));
+		marker = 1;
+		break;
+	case CMARK_NODE_PARAGRAPH:
+		break;
+	default:
+		return 3 * f->pitch;
+	}
+	if (!n || cmark_node_get_type(n) != CMARK_NODE_PARAGRAPH || S_only_image(n, &img))
+		return 3 * f->pitch;
+	ts_text t;
+	ts_para p;
+	PangoLayout *l = S_para_layout(f, n, &ic, marker, &t, &p);
+	int lines = S_first_lines(pango_layout_get_line_count(l));
+	g_object_unref(l);
+	ts_text_free(&t);
+	return lines * f->pitch;
+}
+
 static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *marker)
 {
 	cmark_node *img;
@@ -348,17 +400,13 @@ static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *m
 		return;
 	}
 	ts_text t;
-	ts_text_init(&t, c->font);
-	ts_text_inlines(f->ts, &t, n);
-	ts_para p = S_body_para(f, c);
-	if (marker || S_is_addressee(f, n, &t))
-		p.indent = 0;
-	PangoLayout *l = ts_layout(f->ts, &t, &p);
+	ts_para p;
+	PangoLayout *l = S_para_layout(f, n, c, marker != NULL, &t, &p);
 	if (marker) {
 		/* the marker hangs left of the item's first line */
 		ts_flow_snap(f);
 		int room = (int)floor((f->h - f->y) / f->pitch + S_EPS);
-		if (room < 2 && pango_layout_get_line_count(l) > 1 && !f->blank)
+		if (room < S_first_lines(pango_layout_get_line_count(l)) && !f->blank)
 			ts_flow_new_page(f);
 		else if (room < 1)
 			ts_flow_new_page(f);
@@ -435,38 +483,47 @@ static char *S_plain_name(const ts_text *t)
 	return buf_detach(&b);
 }
 
-static void S_heading(ts_flow *f, cmark_node *n, const S_ctx *c)
+/* Headings: 一、 in 黑体 (level 2; centred without an ordinal), （一） in
+ * 楷体 (level 3), 1. bold in bulletins (level 4 and below). */
+static PangoLayout *S_heading_layout(ts_flow *f, cmark_node *n, const S_ctx *c, ts_text *t, ts_para *p)
 {
 	const print_style *st = &f->ts->st;
 	int level = cmark_node_get_heading_level(n);
-	ts_text t;
-	ts_text_init(&t, c->font);
-	ts_text_inlines(f->ts, &t, n);
-	ts_para p = S_body_para(f, c);
-	p.keep_last = 0;
+	ts_text_init(t, c->font);
+	ts_text_inlines(f->ts, t, n);
+	*p = S_body_para(f, c);
+	p->keep_last = 0;
 	if (level == 1) {
-		p.font = TS_TITLE;
-		p.bold = 1;
-		p.size = st->size_title;
-		p.align = TS_CENTRE;
-		p.indent = 0;
-		p.grid = 0;
-		p.letter_spacing = 0;
+		p->font = TS_TITLE;
+		p->bold = 1;
+		p->size = st->size_title;
+		p->align = TS_CENTRE;
+		p->indent = 0;
+		p->grid = 0;
+		p->letter_spacing = 0;
 	} else if (level == 2) {
-		p.font = TS_HEI;
-		if (!S_starts_with_ordinal(buf_cstr(&t.text))) {
-			p.align = TS_CENTRE;
-			p.indent = 0;
+		p->font = TS_HEI;
+		if (!S_starts_with_ordinal(buf_cstr(&t->text))) {
+			p->align = TS_CENTRE;
+			p->indent = 0;
 		}
 	} else if (level == 3) {
-		p.font = TS_KAI;
+		p->font = TS_KAI;
 	} else {
-		p.bold = f->ts->doc && f->ts->doc->kind == PRINT_BULLETIN;
+		p->bold = f->ts->doc && f->ts->doc->kind == PRINT_BULLETIN;
 	}
-	PangoLayout *l = ts_layout(f->ts, &t, &p);
+	return ts_layout(f->ts, t, p);
+}
+
+static void S_heading(ts_flow *f, cmark_node *n, const S_ctx *c)
+{
+	int level = cmark_node_get_heading_level(n);
+	ts_text t;
+	ts_para p;
+	PangoLayout *l = S_heading_layout(f, n, c, &t, &p);
 	int lines = pango_layout_get_line_count(l);
 	ts_flow_snap(f);
-	double need = lines * f->pitch + S_min_height(f, cmark_node_next(n));
+	double need = lines * f->pitch + S_min_height(f, cmark_node_next(n), c);
 	S_ensure(f, need);
 
 	/* bookmark and link target */

@@ -63,6 +63,30 @@ check "pdf: document head, body, signature and imprint in order" in_order "$WORK
 	安徽高校继续教育合作联盟文件 "继教合作联盟〔2021〕1号" 关于印发《安徽高校继续教育合作联盟章程》的通知 \
 	各成员单位： 安徽高校继续教育合作联盟 "2021年1月5日" 抄送：省教育厅高教处 "2021年1月5日印发"
 
+# ---- every body paragraph is indented two characters, also right after a heading ----
+indent_of() {
+	python3 - "$@" <<'PY'
+import re, subprocess, sys
+pdf, start = sys.argv[1], sys.argv[2]
+out = subprocess.run(["pdftotext", "-bbox-layout", pdf, "-"], check=True, capture_output=True, text=True).stdout
+left = 28 * 72 / 25.4                 # the text block's left edge
+em = 156 * 72 / 25.4 / 28             # one character on the grid
+for m in re.finditer(r'<line xMin="([\d.]+)"[^>]*>(.*?)</line>', out, re.S):
+    text = "".join(re.findall(r"<word[^>]*>(.*?)</word>", m.group(2)))
+    if text.startswith(start):
+        indent = (float(m.group(1)) - left) / em
+        if abs(indent - 2) > 0.1:
+            print("%s… starts %.2f characters in, not 2" % (start, indent))
+            sys.exit(1)
+        sys.exit(0)
+print("no line starts with " + start)
+sys.exit(1)
+PY
+}
+check "pdf: the paragraph under a heading is indented (2026/02 page 1)" indent_of "$WORK/2026-02.pdf" 联盟的稳健前行
+check "pdf: the paragraph under a heading is indented (2022/10)" indent_of "$WORK/2022-10.pdf" 全年以联盟名义发文
+check "pdf: a paragraph after a table is indented (2022/10)" indent_of "$WORK/2022-10.pdf" 2021年6月成立
+
 # ---- page numbers: odd pages right, even pages left, 7 mm below the text block ----
 pdftotext -bbox "$WORK/2022-10.pdf" "$WORK/2022-10.bbox"
 page_numbers() {
@@ -115,6 +139,25 @@ pdf close "$WORK/doc-close.md"
 pdfinfo "$WORK/close.pdf" >"$WORK/close.info" 2>&1
 expect_status "pdf: a full last page gives two lines to the closing block's page" 2 "$(pages close)"
 check "pdf: no page holds only the closing block" last_page_text "$WORK/close.pdf"
+
+# ---- a heading keeps the lines of what follows that cannot be split from it ----
+# two lines are left under the headings; the three-line paragraph cannot be split 2 + 1
+python3 -c 'print("---\ndate: 2024-01-01\n---\n\n" + "\n\n".join(["联" * 100] * 4 + ["联" * 20,
+	"### （一）小标题", "#### 1. 再小一级", "段" * 70]))' >"$WORK/doc-keep.md"
+pdf keep "$WORK/doc-keep.md"
+same_page() {
+	python3 - "$@" <<'PY'
+import subprocess, sys
+pages = subprocess.run(["pdftotext", sys.argv[1], "-"], check=True, capture_output=True,
+                       text=True).stdout.split("\f")
+where = [next((i + 1 for i, p in enumerate(pages) if w in "".join(p.split())), 0) for w in sys.argv[2:]]
+if len(set(where)) != 1 or not where[0]:
+    print("pages: %s" % where)
+    sys.exit(1)
+PY
+}
+check "pdf: headings stay with a short paragraph that moves to the next page" same_page "$WORK/keep.pdf" \
+	（一）小标题 1.再小一级 段段段段
 
 # ---- clreq line breaking ----
 python3 "$TESTS_ROOT/kinsoku.py" - >"$WORK/self.out" 2>&1 <<'HTML'
