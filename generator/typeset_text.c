@@ -508,7 +508,17 @@ static int S_squeezable(const S_cluster *c, size_t n, int half)
 }
 
 /* Takes need units out of the line's punctuation: the mark at the line's
- * end first, then the others evenly. */
+ * end first, then the others evenly.
+ *
+ * That is the only place a line-end ，。、 is set half width (clreq allows
+ * it): when it lets a line that overflows by up to half an em keep its
+ * characters instead of pushing one down and being stretched.  Halving it
+ * anywhere else makes the justification worse, never better.  On a full
+ * line (28 characters ending in ，) the freed half em would have to be
+ * spread over the line and move every character off the 28-column grid
+ * that 公文 and the bulletins are set on; on a short line it would only add
+ * to the stretch.  And it never gains a character: 28 characters plus a
+ * half-width mark are 28.5 em, which no grid line holds. */
 static void S_squeeze(S_cluster *c, size_t n, int need, int half)
 {
 	size_t cand = 0;

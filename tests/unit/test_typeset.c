@@ -166,6 +166,49 @@ TEST(breaks_around_quotes)
 	ts_text_free(&t);
 }
 
+/* The x and width (pt) of the character at byte index in layout l. */
+static void S_char_box(PangoLayout *l, int index, double *x, double *w)
+{
+	PangoRectangle r;
+	pango_layout_index_to_pos(l, index, &r);
+	*x = r.x / (double)PANGO_SCALE;
+	*w = r.width / (double)PANGO_SCALE;
+}
+
+/* A line-end ，is set half width only when that lets an overflowing line
+ * keep its characters; a line that fills the measure keeps it full width
+ * on the grid. */
+TEST(line_end_punctuation)
+{
+	ts_para p = {0};
+	p.font = TS_BODY;
+	p.size = 16;
+	p.width = 10 * 16 + 0.5;
+	p.justify = 1;
+	/* 七 “八” ， : 10.5 em with the ” compressed against ，; the ， gives up
+	 * its blank half and the line is exactly 10 em */
+	const char *over = "一二三四五六七“八”，九十一二三四五六七八九十";
+	PangoLayout *l = ts_layout_plain(S_ts, over, &p);
+	const char *text = pango_layout_get_text(l);
+	PangoLayoutLine *line = pango_layout_get_line_readonly(l, 0);
+	const char *comma = strstr(text, "，");
+	CHECK(comma && comma - text < line->start_index + line->length);
+	double x, w;
+	S_char_box(l, (int)(comma - text), &x, &w);
+	CHECK(w < 9); /* half its em, less what the measure's extra 0.5 pt gives back */
+	CHECK(fabs(x + w - p.width) < 0.1);
+	g_object_unref(l);
+	/* ten characters ending in ，fill the line: ， keeps its full em */
+	const char *full = "一二三四五六七八九，十一二三四五六七八九十";
+	l = ts_layout_plain(S_ts, full, &p);
+	text = pango_layout_get_text(l);
+	comma = strstr(text, "，");
+	S_char_box(l, (int)(comma - text), &x, &w);
+	CHECK(fabs(w - 16) < 0.05);
+	CHECK(fabs(x - 144) < 0.6);
+	g_object_unref(l);
+}
+
 TEST(kinsoku_attr_ranges)
 {
 	PangoAttrList *a = pango_attr_list_new();
@@ -388,6 +431,7 @@ int main(void)
 	RUN(dashes_stay_together);
 	RUN(no_single_character_last_line);
 	RUN(breaks_around_quotes);
+	RUN(line_end_punctuation);
 	RUN(kinsoku_attr_ranges);
 	RUN(grid_arithmetic);
 	RUN(han_latin_quarter_em);
