@@ -20,7 +20,7 @@ SRCS = $(wildcard generator/*.c)
 OBJS = $(SRCS:generator/%.c=build/%.o)
 LIB_OBJS = $(filter-out build/main.o,$(OBJS))
 
-.PHONY: all site test bench install deps test-deps clean
+.PHONY: all site test bench install deps test-deps clean fuzz
 
 all: jianbao
 
@@ -58,6 +58,25 @@ test: jianbao $(TEST_BINS) test-deps
 bench: jianbao
 	@scripts/install-deps bench
 	@scripts/bench
+
+# libFuzzer targets for every parser (clang); FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+build/fuzz/%: tests/fuzz/%.c $(filter-out generator/main.c,$(SRCS)) | deps
+	@mkdir -p build/fuzz
+	clang -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -Igenerator -o $@ $< $(filter-out generator/main.c,$(SRCS)) $(ALL_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus-$${t##*/}; \
+	  echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
+	  LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp $$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus-$${t##*/} tests/fuzz/seeds >build/fuzz/$${t##*/}.log 2>&1 \
+	    || { tail -40 build/fuzz/$${t##*/}.log; exit 1; }; \
+	  tail -1 build/fuzz/$${t##*/}.log; \
+	done
 
 install: jianbao
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/jianbao

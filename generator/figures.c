@@ -303,16 +303,21 @@ chart *figures_series_chart(figures *f, const series *s)
 				strvec_push_copy(&y, s->cols[c].name);
 		}
 	}
-	/* a chart needs two values to compare; parts of a whole need them all */
+	/* a chart compares at least two categories; parts of a whole need
+	 * every value */
 	size_t present = 0, missing = 0;
-	for (size_t i = 0; i < y.len; i++) {
-		long c = series_column_index(s, y.items[i]);
-		for (size_t r = 0; c >= 0 && r < s->nrows; r++) {
+	for (size_t r = 0; r < s->nrows; r++) {
+		int any = 0;
+		for (size_t i = 0; i < y.len; i++) {
+			long c = series_column_index(s, y.items[i]);
+			if (c < 0)
+				continue;
 			if (s->rows[r].missing[c])
 				missing++;
 			else
-				present++;
+				any = 1;
 		}
+		present += any;
 	}
 	if (present < 2) {
 		strvec_free(&y);

@@ -298,11 +298,12 @@ static int S_os_missing(lua_State *L)
 
 /* ---- helpers shared with templates ---- */
 
-/* number_cn(n [, decimals]) → "60.8万", "6.4亿", "3798" */
+/* number_cn(n [, decimals]) → "60.8万", "1.28万", "6.4亿", "3798": at most
+ * `decimals` (default 2) decimals, trailing zeros dropped */
 static int S_number_cn(lua_State *L)
 {
 	lua_Number n = luaL_checknumber(L, 1);
-	int dec = (int)luaL_optinteger(L, 2, 1);
+	int dec = (int)luaL_optinteger(L, 2, 2);
 	if (dec < 0 || dec > 4)
 		return luaL_error(L, "number_cn: decimals must be 0 to 4");
 	if (!isfinite(n))

@@ -142,6 +142,35 @@ int md_is_caption_text(const char *s, size_t len)
 	return i + 3 <= len && memcmp(s + i, "：", 3) == 0;
 }
 
+/* Inline literals and link targets may point into their paragraph's
+ * buffer; reading them through the API makes each node own a copy, so the
+ * paragraph can be freed after its children moved elsewhere. */
+static void S_own_strings(cmark_node *root)
+{
+	cmark_iter *it = cmark_iter_new(root);
+	cmark_event_type ev;
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		switch (cmark_node_get_type(n)) {
+		case CMARK_NODE_TEXT:
+		case CMARK_NODE_CODE:
+		case CMARK_NODE_HTML_INLINE:
+			(void)cmark_node_get_literal(n);
+			break;
+		case CMARK_NODE_LINK:
+		case CMARK_NODE_IMAGE:
+			(void)cmark_node_get_url(n);
+			(void)cmark_node_get_title(n);
+			break;
+		default:
+			break;
+		}
+	}
+	cmark_iter_free(it);
+}
+
 static void S_mark_captions(cmark_node *root)
 {
 	for (cmark_node *n = cmark_node_first_child(root); n;) {
@@ -154,6 +183,7 @@ static void S_mark_captions(cmark_node *root)
 				cmark_node_set_on_enter(cap, "<p class=\"caption\">");
 				cmark_node_set_on_exit(cap, "</p>");
 				cmark_node *para = n;
+				S_own_strings(para);
 				cmark_node_insert_before(para, cap);
 				cmark_node_unlink(para);
 				cmark_node *c;

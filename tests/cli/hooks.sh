@@ -133,7 +133,7 @@ expect_error "shortcode: an error names the block and the hook" 'shortcode("memb
 # ---- helpers ----
 build_with helpers 'helper("shout", function(s) return s .. "！" end)
 on("load", function(site) site.pages[#site.pages+1] = { title = "h", url = "/h/", markdown = number_cn(116.6e4) .. " " .. number_cn(3798.9e4) .. " " .. number_cn(12800) .. " " .. number_cn(999) .. " " .. truncate("一二三四五六", 3) .. " " .. date_cn("2026-05-08") } end)'
-expect_contains "helpers: numbers, truncation and dates in Chinese" "$WORK/helpers.out/h/index.html" "116.6万 3798.9万 1.3万 999 一二三… 2026年5月8日"
+expect_contains "helpers: numbers, truncation and dates in Chinese" "$WORK/helpers.out/h/index.html" "116.6万 3798.9万 1.28万 999 一二三… 2026年5月8日"
 
 # ---- bad hooks: a clear error, no crash, nothing published ----
 expect_error "sandbox: while true do end" 'while true do end' "content/hooks/test.lua:1: error: hook exceeded its instruction budget"
