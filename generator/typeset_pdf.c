@@ -318,7 +318,11 @@ static void S_document_signature(ts_flow *f, const print_doc *d)
 }
 
 /* 版记: 抄送 and 印发 between full-width rules, the last on the bottom edge
- * of the text block. */
+ * of the text block, with at least half a line above its first rule (as
+ * the bulletin's closing block): set right under the signature its rule
+ * would read as underlining the issuer.  When there is no room it goes to
+ * a page of its own: GB/T 9704 puts the 版记 on the back page (封四), and
+ * unlike the signature it may stand without text. */
 static void S_document_imprint(ts_flow *f, const print_doc *d)
 {
 	const print_style *st = &f->ts->st;
@@ -328,7 +332,7 @@ static void S_document_imprint(ts_flow *f, const print_doc *d)
 	if (!lines)
 		return;
 	ts_flow_snap(f);
-	if (f->y + lines * f->pitch > f->h + 0.01)
+	if (f->y + lines * f->pitch + f->pitch * 0.5 > f->h + 0.01)
 		ts_flow_new_page(f);
 	ts_para p = S_para(f->ts, TS_BODY, st->size_small, TS_LEFT, st->text_colour);
 	double top = f->h - lines * f->pitch, y = top;

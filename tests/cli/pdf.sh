@@ -140,6 +140,33 @@ pdfinfo "$WORK/close.pdf" >"$WORK/close.info" 2>&1
 expect_status "pdf: a full last page gives two lines to the closing block's page" 2 "$(pages close)"
 check "pdf: no page holds only the closing block" last_page_text "$WORK/close.pdf"
 
+# ---- the 版记 stands clear of the signature: its rule never underlines the date ----
+python3 -c 'print("---\nnumber: 继教合作联盟〔2021〕9号\nissuer: 安徽高校继续教育合作联盟\ntitle: 关于测试的通知\n"
+	"date: 2021-01-05\nprinter: 安徽高校继续教育合作联盟秘书处\nprinted: 2021-01-05\n---\n\n"
+	+ "\n\n".join(["本行文字用来填充正文。"] * 5))' >"$WORK/doc-imprint.md"
+pdf imprint "$WORK/doc-imprint.md"
+imprint_clear() {
+	python3 - "$1" <<'PY'
+import re, subprocess, sys
+out = subprocess.run(["pdftotext", "-bbox-layout", sys.argv[1], "-"], check=True, capture_output=True,
+                     text=True).stdout
+pitch = 225 * 72 / 25.4 / 22
+seen = {}
+for n, page in enumerate(out.split("<page ")[1:], 1):
+    for m in re.finditer(r'<line xMin="[\d.]+" yMin="([\d.]+)"[^>]*>(.*?)</line>', page, re.S):
+        text = "".join(re.findall(r"<word[^>]*>(.*?)</word>", m.group(2)))
+        for key in ("2021年1月5日", "安徽高校继续教育合作联盟秘书处"):
+            if text.startswith(key) and key not in seen:
+                seen[key] = (n, float(m.group(1)))
+date, imprint = seen.get("2021年1月5日"), seen.get("安徽高校继续教育合作联盟秘书处")
+if not date or not imprint:
+    print("missing: %s" % seen); sys.exit(1)
+if date[0] == imprint[0] and imprint[1] - date[1] < 1.5 * pitch:
+    print("the 版记 is %.1f pt under the date" % (imprint[1] - date[1])); sys.exit(1)
+PY
+}
+check "pdf: half a line at least between the signature and the 版记" imprint_clear "$WORK/imprint.pdf"
+
 # ---- a heading keeps the lines of what follows that cannot be split from it ----
 # two lines are left under the headings; the three-line paragraph cannot be split 2 + 1
 python3 -c 'print("---\ndate: 2024-01-01\n---\n\n" + "\n\n".join(["联" * 100] * 4 + ["联" * 20,
