@@ -114,6 +114,61 @@ static void S_hrule(ts_flow *f, double y, double width, unsigned colour)
 	ts_set_colour(f->cr, f->ts->st.text_colour);
 }
 
+/* 1 when a title may be broken between a and b by choice: after ：，、
+ * and closing marks, before opening ones, at a space, between Han and
+ * Latin text.  Never between two Han characters (inside a word). */
+static int S_title_break(uint32_t a, uint32_t b)
+{
+	if (a == ' ' || b == ' ')
+		return a != ' ';
+	if (ts_no_line_start(b) || ts_no_line_end(a))
+		return 0;
+	if (ts_no_line_start(a) || ts_no_line_end(b))
+		return 1;
+	return (ts_is_han(a) && ts_is_latin(b)) || (ts_is_latin(a) && ts_is_han(b));
+}
+
+/* GB/T 9704: a title that takes two lines is broken where the sense
+ * allows (词意完整), in lines of similar length.  Where Pango broke it
+ * inside a run of Han characters ("…数字化改 / 革形成…"), returns the byte
+ * offset of the break point nearest the middle among S_title_break's,
+ * provided both lines fit and the shorter is at least a third of the
+ * longer; else 0. */
+static size_t S_title_split(typesetter *ts, PangoLayout *l, const char *s, const ts_para *p, double width)
+{
+	if (pango_layout_get_line_count(l) != 2)
+		return 0;
+	const char *text = pango_layout_get_text(l);
+	int at = pango_layout_get_line_readonly(l, 1)->start_index;
+	uint32_t a = utf8_last(text, (size_t)at), b;
+	utf8_decode(text + at, strlen(text + at), &b);
+	if (!ts_is_han(a) || !ts_is_han(b))
+		return 0;
+	size_t len = strlen(s), best = 0;
+	double best_diff = 0;
+	uint32_t prev = 0;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+		if (i > 0 && S_title_break(prev, cp)) {
+			char *first = xstrndup(s, i);
+			const char *rest = s + i;
+			while (*rest == ' ')
+				rest++;
+			double w1 = S_text_width(ts, first, p), w2 = S_text_width(ts, rest, p);
+			free(first);
+			double lo = w1 < w2 ? w1 : w2, hi = w1 < w2 ? w2 : w1;
+			if (hi <= width && lo >= hi / 3 && (!best || hi - lo < best_diff)) {
+				best = i;
+				best_diff = hi - lo;
+			}
+		}
+		prev = cp;
+		i += n;
+	}
+	return best;
+}
+
 /* A centred block of text (title, subtitle) on the grid, wrapped with the
  * kinsoku rules, kept in one piece. */
 static void S_centred(ts_flow *f, const char *s, ts_font font, double size, int bold, unsigned colour)
@@ -125,6 +180,20 @@ static void S_centred(ts_flow *f, const char *s, ts_font font, double size, int 
 	ts_text_init(&t, font);
 	ts_text_append(&t, s, strlen(s), 0);
 	PangoLayout *l = ts_layout(f->ts, &t, &p);
+	size_t split = S_title_split(f->ts, l, s, &p, f->w);
+	if (split) {
+		/* a line separator (U+2028) where the title breaks */
+		const char *rest = s + split;
+		while (*rest == ' ')
+			rest++;
+		g_object_unref(l);
+		ts_text_free(&t);
+		ts_text_init(&t, font);
+		ts_text_append(&t, s, split, 0);
+		ts_text_append(&t, "\xE2\x80\xA8", 3, 0);
+		ts_text_append(&t, rest, strlen(rest), 0);
+		l = ts_layout(f->ts, &t, &p);
+	}
 	ts_set_colour(f->cr, colour);
 	ts_flow_lines(f, l, f->x0, NULL, 1);
 	ts_set_colour(f->cr, f->ts->st.text_colour);

@@ -140,6 +140,21 @@ pdfinfo "$WORK/close.pdf" >"$WORK/close.info" 2>&1
 expect_status "pdf: a full last page gives two lines to the closing block's page" 2 "$(pages close)"
 check "pdf: no page holds only the closing block" last_page_text "$WORK/close.pdf"
 
+# ---- a two-line title breaks where the sense allows, not inside a word ----
+line_is() {
+	python3 - "$@" <<'PY'
+import re, subprocess, sys
+out = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox-layout", sys.argv[1], "-"], check=True,
+                     capture_output=True, text=True).stdout
+lines = ["".join(re.findall(r"<word[^>]*>(.*?)</word>", m)) for m in re.findall(r"<line[^>]*>(.*?)</line>", out, re.S)]
+if sys.argv[2] not in lines:
+    print("no line is %s: %s" % (sys.argv[2], " / ".join(l for l in lines if l[:2] == sys.argv[2][:2])))
+    sys.exit(1)
+PY
+}
+check "pdf: the 2026/03 title breaks after its colon" line_is "$WORK/2026-03.pdf" 协同共建数智赋能：
+check "pdf: the 2022/10 title breaks before the year" line_is "$WORK/2022-10.pdf" 安徽高校继续教育合作联盟建设
+
 # ---- the 版记 stands clear of the signature: its rule never underlines the date ----
 python3 -c 'print("---\nnumber: 继教合作联盟〔2021〕9号\nissuer: 安徽高校继续教育合作联盟\ntitle: 关于测试的通知\n"
 	"date: 2021-01-05\nprinter: 安徽高校继续教育合作联盟秘书处\nprinted: 2021-01-05\n---\n\n"
@@ -201,7 +216,7 @@ no_stray() {
 	pdftotext "$1" - | python3 -c '
 import sys
 text = sys.stdin.read()
-stray = sorted({"U+%04X" % ord(c) for c in text if c in "\u200b\u2060\ufffd"})
+stray = sorted({"U+%04X" % ord(c) for c in text if c in "\u200b\u2028\u2060\ufffd"})
 if stray:
     print("stray characters: " + " ".join(stray))
     sys.exit(1)'
