@@ -406,7 +406,11 @@ static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *m
 		/* the marker hangs left of the item's first line */
 		ts_flow_snap(f);
 		int room = (int)floor((f->h - f->y) / f->pitch + S_EPS);
-		if (room < S_first_lines(pango_layout_get_line_count(l)) && !f->blank)
+		int nl = pango_layout_get_line_count(l);
+		/* the last item, too short to split, goes over with the block
+		 * after the body (see S_lines_before_tail) */
+		int with_tail = n == f->last && nl <= 3 && f->y + nl * f->pitch + f->tail > f->h + S_EPS;
+		if ((room < S_first_lines(nl) || with_tail) && !f->blank)
 			ts_flow_new_page(f);
 		else if (room < 1)
 			ts_flow_new_page(f);
@@ -429,10 +433,11 @@ static void S_paragraph(ts_flow *f, cmark_node *n, const S_ctx *c, const char *m
 		}
 	}
 	if (n == f->last) {
-		/* a short paragraph right under a heading stays with it */
+		/* a short paragraph right under a heading stays with it, and a
+		 * list item's text with the marker already drawn */
 		cmark_node *prev = cmark_node_previous(n);
 		int after_heading = prev && cmark_node_get_type(prev) == CMARK_NODE_HEADING;
-		S_flow_lines(f, l, f->x0 + c->left, &t, 0, f->tail, !after_heading);
+		S_flow_lines(f, l, f->x0 + c->left, &t, 0, f->tail, !after_heading && !marker);
 	} else {
 		ts_flow_lines(f, l, f->x0 + c->left, &t, 0);
 	}
