@@ -53,12 +53,7 @@ static const char *S_source_url(void *ctx, const char *ref)
 	figures *f = ctx;
 	size_t n = strcspn(ref, "|");
 	char *first = str_trim(xstrndup(ref, n));
-	char *src = xasprintf("%s/bulletins/%s.md", f->o.content_dir, first);
-	const page *hit = NULL;
-	for (size_t i = 0; f->o.model && i < f->o.model->nbulletins && !hit; i++)
-		if (!strcmp(f->o.model->bulletins[i]->source, src))
-			hit = f->o.model->bulletins[i];
-	free(src);
+	const page *hit = f->o.model ? model_bulletin(f->o.model, f->o.content_dir, first) : NULL;
 	free(first);
 	if (!hit)
 		return NULL;

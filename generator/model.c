@@ -172,6 +172,7 @@ void model_free(site_model *m)
 		S_page_free(m->documents[i]);
 	free(m->documents);
 	free(m->bulletins);
+	strmap_free(&m->by_source, NULL);
 	free(m->pages);
 	strvec_free(&m->assets);
 	memset(m, 0, sizeof *m);
@@ -566,10 +567,25 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		m->bulletins[i]->prev = i + 1 < m->nbulletins ? m->bulletins[i + 1] : NULL;
 	}
 
+	for (size_t i = 0; i < m->nbulletins; i++)
+		strmap_put(&m->by_source, m->bulletins[i]->source, m->bulletins[i]);
+	for (size_t i = 0; i < m->ndocuments; i++)
+		strmap_put(&m->by_source, m->documents[i]->source, m->documents[i]);
+	for (size_t i = 0; i < m->npages; i++)
+		strmap_put(&m->by_source, m->pages[i]->source, m->pages[i]);
+
 	char *assets = path_join(opts->content_dir, "assets");
 	int rc = source_list(src, assets, &m->assets);
 	free(assets);
 	return rc;
+}
+
+page *model_bulletin(const site_model *m, const char *content_dir, const char *ref)
+{
+	char *path = xasprintf("%s/bulletins/%s.md", content_dir, ref);
+	page *p = strmap_get(&m->by_source, path);
+	free(path);
+	return p && p->kind == PAGE_BULLETIN ? p : NULL;
 }
 
 int model_read_body(source *src, const page *p, char **owner, const char **body, size_t *len)

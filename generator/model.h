@@ -60,6 +60,7 @@ typedef struct site_model {
 	page **pages; /* by source path */
 	size_t npages;
 	strvec assets; /* repository-relative paths */
+	strmap by_source; /* source path → page*, every page */
 } site_model;
 
 typedef struct model_options {
@@ -74,6 +75,10 @@ typedef struct model_options {
  * loading continues past them.  Returns -1 only when nothing can be read. */
 int model_load(site_model *m, source *src, const model_options *opts);
 void model_free(site_model *m);
+
+/* The bulletin written at content_dir/bulletins/REF.md (REF like
+ * "2024/01"), or NULL. */
+page *model_bulletin(const site_model *m, const char *content_dir, const char *ref);
 
 /* Parses a document number "继教合作联盟〔2021〕1号" into its issuer code,
  * year and sequence.  0, or -1 with *err (caller frees) saying what is

@@ -16,6 +16,7 @@ struct output {
 	char *dir;     /* the final folder */
 	char *staging; /* the sibling being written */
 	strmap written; /* rel → origin (owned string) */
+	strmap dirs;    /* folders already made below the staging folder */
 	size_t count;
 };
 
@@ -88,6 +89,30 @@ static int S_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* mkdir -p for folders below the staging folder: the folder itself first,
+ * its parents only when they are missing, each remembered once made. */
+static int S_make_dir(output *o, char *dir)
+{
+	if (strcmp(dir, o->staging) == 0 || strmap_get(&o->dirs, dir))
+		return 0;
+	if (mkdir(dir, 0755) < 0) {
+		if (errno != ENOENT && errno != EEXIST)
+			return -1;
+		if (errno == ENOENT) {
+			char *slash = strrchr(dir, '/');
+			if (!slash)
+				return -1;
+			*slash = '\0';
+			int rc = S_make_dir(o, dir);
+			*slash = '/';
+			if (rc < 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+				return -1;
+		}
+	}
+	strmap_put(&o->dirs, dir, (void *)1);
+	return 0;
+}
+
 int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin)
 {
 	if (!path_is_safe_relative(rel)) {
@@ -104,7 +129,7 @@ int output_write(output *o, const char *rel, const void *data, size_t len, const
 	char *full = path_join(o->staging, rel);
 	char *slash = strrchr(full, '/');
 	*slash = '\0';
-	int rc = mkdir_p(full, 0755);
+	int rc = S_make_dir(o, full);
 	*slash = '/';
 	if (rc < 0) {
 		diag_error(origin, 0, 0, "cannot create folder for %s: %s", rel, strerror(errno));
@@ -132,6 +157,7 @@ int output_write(output *o, const char *rel, const void *data, size_t len, const
 static void S_free(output *o)
 {
 	strmap_free(&o->written, free);
+	strmap_free(&o->dirs, NULL);
 	free(o->dir);
 	free(o->staging);
 	free(o);

@@ -369,18 +369,11 @@ static void S_push_member_table(render_ctx *r, const member *m)
 /* A bulletin path "2024/01" → its page table, or nil. */
 static void S_push_bulletin_ref(render_ctx *r, const char *ref)
 {
-	lua_State *L = r->L;
-	char *src = xasprintf("%s/bulletins/%s.md", r->o->content_dir, ref);
-	const site_model *m = r->o->model;
-	for (size_t i = 0; i < m->nbulletins; i++) {
-		if (strcmp(m->bulletins[i]->source, src) == 0) {
-			S_push_table_of(r, m->bulletins[i]);
-			free(src);
-			return;
-		}
-	}
-	free(src);
-	lua_pushnil(L);
+	page *p = model_bulletin(r->o->model, r->o->content_dir, ref);
+	if (p)
+		S_push_table_of(r, p);
+	else
+		lua_pushnil(r->L);
 }
 
 static void S_set_sources(render_ctx *r, const strvec *refs)
@@ -398,6 +391,17 @@ static void S_set_sources(render_ctx *r, const strvec *refs)
 	lua_setfield(L, -2, "sources");
 }
 
+static int S_cmp_doc_numbers(const void *a, const void *b)
+{
+	const page *x = *(page *const *)a, *y = *(page *const *)b;
+	if (x->year != y->year)
+		return x->year < y->year ? -1 : 1;
+	int c = strcmp(x->issuer_code, y->issuer_code);
+	if (c)
+		return c;
+	return x->doc_seq < y->doc_seq ? -1 : x->doc_seq > y->doc_seq;
+}
+
 static void S_build_collection_tables(render_ctx *r)
 {
 	lua_State *L = r->L;
@@ -412,9 +416,31 @@ static void S_build_collection_tables(render_ctx *r)
 	lua_createtable(L, (int)m->ndocuments, 0);
 	for (size_t i = 0; i < m->ndocuments; i++) {
 		S_push_page_table(r, m->documents[i]);
+		if (m->documents[i]->source_ref) {
+			S_push_bulletin_ref(r, m->documents[i]->source_ref);
+			lua_setfield(L, -2, "bulletin");
+		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, site, "documents");
+	/* prev/next by number: year, then sequence, ascending */
+	page **byno = xcalloc(m->ndocuments ? m->ndocuments : 1, sizeof(page *));
+	memcpy(byno, m->documents, m->ndocuments * sizeof(page *));
+	if (m->ndocuments > 1)
+		qsort(byno, m->ndocuments, sizeof(page *), S_cmp_doc_numbers);
+	for (size_t i = 0; i < m->ndocuments; i++) {
+		S_push_table_of(r, byno[i]);
+		if (i > 0) {
+			S_push_table_of(r, byno[i - 1]);
+			lua_setfield(L, -2, "prev");
+		}
+		if (i + 1 < m->ndocuments) {
+			S_push_table_of(r, byno[i + 1]);
+			lua_setfield(L, -2, "next");
+		}
+		lua_pop(L, 1);
+	}
+	free(byno);
 
 	size_t nmembers = c ? c->nmembers : 0, ncomm = c ? c->ncommittees : 0, ncourses = c ? c->ncourses : 0;
 	/* members */

@@ -22,6 +22,8 @@ struct source {
 	char *describe;
 	char commit_hex[GIT_OID_HEXSZ + 1];
 	int shallow;
+	char *real_root;   /* realpath of workdir */
+	strmap safe_dirs;  /* folders known to lie inside the repository */
 };
 
 static const char *S_git_message(void)
@@ -60,6 +62,10 @@ source *source_open(const source_options *opts)
 	}
 
 	git_libgit2_init();
+	/* the history walk reads every tree once; a big object cache only
+	 * costs memory */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
 	if (git_repository_open_ext(&s->repo, dir, 0, NULL) < 0) {
 		diag_error(dir, 0, 0, "not a git repository (or any parent up to /): %s; "
 		           "use --no-git to build a plain folder", S_git_message());
@@ -132,6 +138,8 @@ void source_free(source *s)
 	}
 	free(s->workdir);
 	free(s->describe);
+	free(s->real_root);
+	strmap_free(&s->safe_dirs, NULL);
 	free(s);
 }
 
@@ -179,6 +187,28 @@ static int S_inside(const char *root, const char *full)
 	int ok = r && f && (strcmp(r, f) == 0 || (str_starts_with(f, r) && f[strlen(r)] == '/'));
 	free(r);
 	free(f);
+	return ok;
+}
+
+/* S_inside for the folder of full (a regular file, not a link: the caller
+ * lstat()ed it), remembering the folders already checked. */
+static int S_dir_inside(source *s, const char *full)
+{
+	const char *slash = strrchr(full, '/');
+	char *dir = slash ? xstrndup(full, (size_t)(slash - full)) : xstrdup(".");
+	if (strmap_get(&s->safe_dirs, dir)) {
+		free(dir);
+		return 1;
+	}
+	if (!s->real_root)
+		s->real_root = realpath(s->workdir, NULL);
+	char *real = realpath(dir, NULL);
+	const char *r = s->real_root;
+	int ok = r && real && (strcmp(r, real) == 0 || (str_starts_with(real, r) && real[strlen(r)] == '/'));
+	if (ok)
+		strmap_put(&s->safe_dirs, dir, (void *)1);
+	free(real);
+	free(dir);
 	return ok;
 }
 
@@ -310,7 +340,7 @@ int source_read(source *s, const char *path, char **data, size_t *len)
 	if (s->mode != MODE_REVISION) {
 		char *full = path_join(s->workdir, path);
 		struct stat st;
-		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode) || !S_inside(s->workdir, full)) {
+		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode) || !S_dir_inside(s, full)) {
 			free(full);
 			return 1;
 		}

@@ -26,13 +26,7 @@ static char *S_bulletin_ref(const char *content_dir, const char *path)
 
 static const page *S_bulletin(const site_model *m, const char *content_dir, const char *ref)
 {
-	char *src = xasprintf("%s/bulletins/%s.md", content_dir, ref);
-	const page *hit = NULL;
-	for (size_t i = 0; i < m->nbulletins && !hit; i++)
-		if (!strcmp(m->bulletins[i]->source, src))
-			hit = m->bulletins[i];
-	free(src);
-	return hit;
+	return model_bulletin(m, content_dir, ref);
 }
 
 /* A figure to merge: column → value text, at a place in a bulletin. */

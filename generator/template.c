@@ -2,8 +2,10 @@
 
 #include <lauxlib.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "diag.h"
 #include "hooks.h"
@@ -327,6 +329,9 @@ static int S_truncate(lua_State *L)
 }
 
 static int S_include(lua_State *L);
+static int S_render(tpl_engine *e, const char *name, buf *out);
+/* JIANBAO_PROFILE=1: time spent per template, printed by tpl_free */
+static strmap S_profile;
 
 void tpl_register_helpers(lua_State *L, int idx, const tpl_site *site)
 {
@@ -380,6 +385,12 @@ void tpl_free(tpl_engine *e)
 {
 	if (!e)
 		return;
+	for (size_t i = 0; i < S_profile.cap; i++)
+		if (S_profile.slots[i].key) {
+			double *acc = S_profile.slots[i].value;
+			fprintf(stderr, "profile: %-32s %8.0f calls %9.3f s\n", S_profile.slots[i].key, acc[1], acc[0]);
+		}
+	strmap_free(&S_profile, free);
 	script_set_ctx(e->L, S_CTX_KEY, NULL);
 	free(e);
 }
@@ -494,7 +505,36 @@ static int S_include(lua_State *L)
 	return 1;
 }
 
+
+static double S_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int tpl_render(tpl_engine *e, const char *name, buf *out)
+{
+	static int profile = -1;
+	if (profile < 0)
+		profile = getenv("JIANBAO_PROFILE") != NULL;
+	if (profile) {
+		double t0 = S_clock();
+		e->depth = 0;
+		int rc = S_render(e, name, out);
+		double *acc = strmap_get(&S_profile, name);
+		if (!acc) {
+			acc = xcalloc(2, sizeof(double));
+			strmap_put(&S_profile, name, acc);
+		}
+		acc[0] += S_clock() - t0;
+		acc[1] += 1;
+		return rc;
+	}
+	return S_render(e, name, out);
+}
+
+static int S_render(tpl_engine *e, const char *name, buf *out)
 {
 	lua_State *L = e->L;
 	int top = lua_gettop(L);
