@@ -55,7 +55,10 @@ build/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJS) | deps
 test: jianbao $(TEST_BINS) test-deps
 	@tests/run $(TEST_BINS)
 
-bench: jianbao
+build/bench_charts: scripts/bench_charts.c $(LIB_OBJS) | deps
+	$(CC) $(ALL_CFLAGS) -Igenerator -o $@ $< $(LIB_OBJS) $(ALL_LIBS)
+
+bench: jianbao build/bench_charts
 	@scripts/install-deps bench
 	@scripts/bench
 
