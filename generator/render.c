@@ -589,6 +589,43 @@ static void S_build_collection_tables(render_ctx *r)
 		free(url);
 		lua_rawseti(L, majors, (lua_Integer)i + 1);
 	}
+	/* course.also: the same course (code) in the other majors */
+	lua_newtable(L); /* code → { course tables } */
+	int bycode = lua_gettop(L);
+	for (lua_Integer i = 1; i <= ci; i++) {
+		lua_rawgeti(L, courses, i);
+		lua_getfield(L, -1, "code");
+		lua_pushvalue(L, -1);
+		lua_rawget(L, bycode);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			lua_newtable(L);
+			lua_pushvalue(L, -2);
+			lua_pushvalue(L, -2);
+			lua_rawset(L, bycode);
+		}
+		lua_pushvalue(L, -3);
+		lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+		lua_pop(L, 3);
+	}
+	for (lua_Integer i = 1; i <= ci; i++) {
+		lua_rawgeti(L, courses, i);
+		int ctab = lua_gettop(L);
+		lua_getfield(L, ctab, "code");
+		lua_rawget(L, bycode);
+		lua_newtable(L);
+		lua_Integer n = 0;
+		for (lua_Integer k = 1; k <= (lua_Integer)lua_rawlen(L, -2); k++) {
+			lua_rawgeti(L, -2, k);
+			if (lua_rawequal(L, -1, ctab))
+				lua_pop(L, 1);
+			else
+				lua_rawseti(L, -2, ++n);
+		}
+		lua_setfield(L, ctab, "also");
+		lua_settop(L, ctab - 1);
+	}
+	lua_pop(L, 1);
 	lua_setfield(L, site, "majors");
 	lua_setfield(L, site, "courses");
 	lua_pop(L, 1);
