@@ -231,8 +231,10 @@ static int S_build(const build_args *a)
 	if (diag_errors())
 		goto done;
 
-	char check_dir[] = "/tmp/jianbao-check-XXXXXX";
+	char check_dir[4096];
 	if (a->check_only) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(check_dir, sizeof check_dir, "%s/jianbao-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 		if (!mkdtemp(check_dir)) {
 			diag_error(NULL, 0, 0, "cannot create a temporary folder: %s", strerror(errno));
 			goto done;
