@@ -77,6 +77,21 @@ static char *S_body_html(render_ctx *r, int page_idx, const page *p, md_doc *kee
 	}
 	md_doc md = {0};
 	md_parse(&md, body, len, r->o->config->allow_raw_html);
+	if (page_idx && p && !p->description) {
+		/* page.summary from this parse, as S_page_summary would make it,
+		 * so the page is not parsed a second time for its description */
+		lua_pushliteral(L, "summary");
+		lua_rawget(L, page_idx);
+		int have = !lua_isnil(L, -1);
+		lua_pop(L, 1);
+		if (!have) {
+			md_normalize(&md);
+			char *summary = md_summary(&md, 120);
+			lua_pushstring(L, summary);
+			lua_setfield(L, page_idx, "summary");
+			free(summary);
+		}
+	}
 	int rc = 0;
 	if (page_idx)
 		rc = hooks_expand_shortcodes(r->o->hooks, page_idx, &md, file, first_line);
