@@ -485,11 +485,16 @@ static git_tree *S_subtree(git_repository *repo, git_tree *root, const char *pre
 static int S_diff_trees(git_repository *repo, git_tree *old_tree, git_tree *new_tree, const char *dir,
                         changed_list *out)
 {
-	size_t n = git_tree_entrycount(new_tree);
+	/* both entry lists are in git's tree order: walk them side by side */
+	size_t n = git_tree_entrycount(new_tree), on = old_tree ? git_tree_entrycount(old_tree) : 0, j = 0;
 	for (size_t i = 0; i < n; i++) {
 		const git_tree_entry *ne = git_tree_entry_byindex(new_tree, i);
 		const char *name = git_tree_entry_name(ne);
-		const git_tree_entry *oe = old_tree ? git_tree_entry_byname(old_tree, name) : NULL;
+		const git_tree_entry *oe = NULL;
+		while (j < on && git_tree_entry_cmp(git_tree_entry_byindex(old_tree, j), ne) < 0)
+			j++;
+		if (j < on && git_tree_entry_cmp(git_tree_entry_byindex(old_tree, j), ne) == 0)
+			oe = git_tree_entry_byindex(old_tree, j);
 		if (oe && git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(ne)) &&
 		    git_tree_entry_type(oe) == git_tree_entry_type(ne))
 			continue;
