@@ -67,11 +67,6 @@ static void S_vocabulary(lua_State *L, const char *file, const char *key, const 
 			strvec_push_copy(out, dflt[i]);
 }
 
-char *collections_slug(const char *name)
-{
-	return str_slugify(name);
-}
-
 /* YYYY, YYYY-MM or YYYY-MM-DD */
 static int S_partial_date(const char *s)
 {
@@ -182,7 +177,7 @@ static void S_members(collections *c, tabular *t)
 		m->line = line;
 		S_split(tabular_cell(t, r, cs), '|', &m->short_names);
 		S_split(tabular_cell(t, r, csrc), '|', &m->sources);
-		m->slug = collections_slug(name);
+		m->slug = str_slugify(name);
 		if (!*m->slug || strmap_get(&slugs, m->slug)) {
 			char *s = xasprintf("m%d", line);
 			free(m->slug);
@@ -207,7 +202,7 @@ static void S_committees(collections *c, tabular *t, const strvec *names)
 	for (size_t i = 0; i < names->len; i++) {
 		committee *k = xcalloc(1, sizeof *k);
 		k->name = xstrdup(names->items[i]);
-		k->slug = collections_slug(k->name);
+		k->slug = str_slugify(k->name);
 		c->committees = xrealloc(c->committees, (c->ncommittees + 1) * sizeof(committee *));
 		c->committees[c->ncommittees++] = k;
 	}
@@ -355,7 +350,7 @@ static void S_courses(collections *c, tabular *t)
 			mj = &c->majors[c->nmajors++];
 			memset(mj, 0, sizeof *mj);
 			mj->name = xstrdup(maj);
-			mj->slug = collections_slug(maj);
+			mj->slug = str_slugify(maj);
 		}
 		mj->courses = xrealloc(mj->courses, (mj->ncourses + 1) * sizeof(course *));
 		mj->courses[mj->ncourses++] = k;

@@ -72,8 +72,4 @@ member *collections_member(const collections *c, const char *name);
  * order of members.csv.  Caller frees *out (the members are borrowed). */
 void collections_mentions(const collections *c, const char *text, size_t len, member ***out, size_t *n);
 
-/* The slug of a name for URLs: ASCII letters lower-cased, spaces and
- * punctuation as '-', CJK kept.  Caller frees. */
-char *collections_slug(const char *name);
-
 #endif

@@ -85,54 +85,41 @@ static double S_now(void)
 }
 
 /* Every `source` (a bulletin path like 2024/01) in the collections and
- * documents must name a bulletin that exists. */
-static void S_check_ref(source *src, const char *content, const char *file, int line, const char *ref)
+ * documents must name a bulletin of the model. */
+static void S_check_ref(const site_model *m, const char *content, const char *file, int line, const char *ref)
 {
-	char *path = xasprintf("%s/bulletins/%s.md", content, ref);
-	char *data = NULL;
-	size_t len;
-	int rc = path_is_safe_relative(ref) ? source_read(src, path, &data, &len) : 1;
-	free(data);
-	if (rc == 1)
-		diag_error(file, line, 0, "source '%s' names no bulletin (%s does not exist)", ref, path);
-	free(path);
+	if (!model_bulletin(m, content, ref))
+		diag_error(file, line, 0, "source '%s' names no bulletin (%s/bulletins/%s.md does not exist)", ref, content,
+		           ref);
 }
 
-static void S_check_references(const site_model *m, const collections *c, const char *content, source *src)
+static void S_check_references(const site_model *m, const collections *c, const char *content)
 {
 	for (size_t i = 0; i < c->nmembers; i++)
 		for (size_t j = 0; j < c->members[i]->sources.len; j++)
-			S_check_ref(src, content, c->members_file, c->members[i]->line, c->members[i]->sources.items[j]);
+			S_check_ref(m, content, c->members_file, c->members[i]->line, c->members[i]->sources.items[j]);
 	for (size_t i = 0; i < c->ncommittees; i++)
 		for (size_t j = 0; j < c->committees[i]->sources.len; j++)
-			S_check_ref(src, content, c->committees_file, c->committees[i]->line, c->committees[i]->sources.items[j]);
+			S_check_ref(m, content, c->committees_file, c->committees[i]->line, c->committees[i]->sources.items[j]);
 	for (size_t i = 0; i < c->ncourses; i++)
 		for (size_t j = 0; j < c->courses[i]->sources.len; j++)
-			S_check_ref(src, content, c->courses_file, c->courses[i]->line, c->courses[i]->sources.items[j]);
+			S_check_ref(m, content, c->courses_file, c->courses[i]->line, c->courses[i]->sources.items[j]);
 	for (size_t i = 0; i < m->ndocuments; i++)
 		if (m->documents[i]->source_ref)
-			S_check_ref(src, content, m->documents[i]->source, 0, m->documents[i]->source_ref);
+			S_check_ref(m, content, m->documents[i]->source, 0, m->documents[i]->source_ref);
 }
 
-/* The build's clock for hooks: SOURCE_DATE_EPOCH, else the commit time,
- * else 0 (never the wall clock). */
-static void S_clock(source *src, int64_t *out)
-{
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	int offset;
-	*out = 0;
-	if (sde && *sde)
-		*out = strtoll(sde, NULL, 10);
-	else
-		source_commit_time(src, out, &offset);
-}
-
-/* The build date in the site's time zone: SOURCE_DATE_EPOCH, else the
- * built commit's (committer) time. */
-static int S_build_date(source *src, int tz_offset, char out[11])
+/* The build's clock: SOURCE_DATE_EPOCH, else the built commit's (committer)
+ * time, else 0 — never the wall clock.  *clock gets the seconds, out the
+ * date in the site's time zone ("" without any clock).  -1 after reporting
+ * a malformed SOURCE_DATE_EPOCH. */
+static int S_build_clock(source *src, int tz_offset, int64_t *clock, char out[11])
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	jb_date d;
+	int offset;
+	*clock = 0;
+	out[0] = '\0';
 	if (sde) {
 		char *end = NULL;
 		errno = 0;
@@ -142,18 +129,12 @@ static int S_build_date(source *src, int tz_offset, char out[11])
 			           sde);
 			return -1;
 		}
-		date_from_time(v, tz_offset, &d);
-		date_format_iso(&d, out);
+		*clock = v;
+	} else if (source_commit_time(src, clock, &offset) < 0) {
 		return 0;
 	}
-	int64_t when;
-	int offset;
-	if (source_commit_time(src, &when, &offset) == 0) {
-		date_from_time(when, tz_offset, &d);
-		date_format_iso(&d, out);
-	} else {
-		out[0] = '\0';
-	}
+	date_from_time(*clock, tz_offset, &d);
+	date_format_iso(&d, out);
 	return 0;
 }
 
@@ -197,16 +178,15 @@ static int S_build(const build_args *a)
 	L = script_new(NULL);
 	if (config_load(L, src, content, a->base_url, &cfg) < 0)
 		goto done;
-	if (S_build_date(src, cfg.tz_offset, build_date) < 0)
+	int64_t clock = 0;
+	if (S_build_clock(src, cfg.tz_offset, &clock, build_date) < 0)
 		goto done;
 	th = theme_open(src, cfg.theme);
 	if (!th)
 		goto done;
 	tsite.base_url = cfg.base_url;
 	tsite.base_path = cfg.base_path;
-	int64_t clock = 0;
 	int clock_offset = cfg.tz_offset;
-	S_clock(src, &clock);
 	hooks_env he = {.src = src, .theme = th, .content_dir = content, .clock = clock,
 	                .clock_offset = clock_offset, .site = &tsite};
 	hk = hooks_load(L, &he);
@@ -225,7 +205,7 @@ static int S_build(const build_args *a)
 	if (model_load(&model, src, &mo) < 0)
 		goto done;
 	model_check_numbers(&model);
-	S_check_references(&model, &coll, content, src);
+	S_check_references(&model, &coll, content);
 	if (stats_load(&st, src, content, &model) < 0)
 		goto done;
 	if (diag_errors())

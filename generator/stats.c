@@ -24,11 +24,6 @@ static char *S_bulletin_ref(const char *content_dir, const char *path)
 	return xstrndup(p, n);
 }
 
-static const page *S_bulletin(const site_model *m, const char *content_dir, const char *ref)
-{
-	return model_bulletin(m, content_dir, ref);
-}
-
 /* A figure to merge: column → value text, at a place in a bulletin. */
 typedef struct figure {
 	const page *from;
@@ -270,7 +265,7 @@ int stats_load(stats *st, source *src, const char *content_dir, const site_model
 				p = e + 1;
 			}
 			for (size_t k = 0; k < refs.len; k++) {
-				if (!S_bulletin(m, content_dir, refs.items[k])) {
+				if (!model_bulletin(m, content_dir, refs.items[k])) {
 					int line, col;
 					series_cell_pos(s, r, (size_t)s->source_col, &line, &col);
 					diag_error(s->file, line, col, "source '%s' names no bulletin (%s/bulletins/%s.md)", refs.items[k],
