@@ -4,7 +4,7 @@
 PREFIX   ?= /usr/local
 
 VERSION   = 0.1.0
-PKGS      = libcmark-gfm lua5.4 libgit2 libpng pangocairo cairo-pdf yaml-0.1
+PKGS      = libcmark-gfm lua5.4 libgit2 libpng pangocairo pangoft2 cairo-pdf yaml-0.1
 
 WARNINGS  = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wvla \

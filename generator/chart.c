@@ -699,6 +699,11 @@ static _Thread_local struct {
 	PangoFontDescription *font[F_COUNT];
 } S_pg;
 
+int chart_fonts_loaded(void)
+{
+	return S_pg.map != NULL;
+}
+
 static void S_pango_init(void)
 {
 	if (S_pg.map)

@@ -169,4 +169,7 @@ void chart_format_number(double v, char *out, size_t n);
 /* Frees this thread's Pango font map and context (made again if needed). */
 void chart_thread_cleanup(void);
 
+/* 1 once a chart has set text (Pango and fontconfig are loaded). */
+int chart_fonts_loaded(void);
+
 #endif

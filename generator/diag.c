@@ -120,6 +120,12 @@ int diag_errors(void)
 	return S_errors;
 }
 
+void diag_add_counts(int errors, int warnings)
+{
+	S_errors += errors;
+	S_warnings += warnings;
+}
+
 int diag_warnings(void)
 {
 	return S_warnings;

@@ -34,6 +34,8 @@ void diag_capture(struct buf *out);
 
 int diag_errors(void);
 int diag_warnings(void);
+/* Adds counts of diagnostics that another process printed. */
+void diag_add_counts(int errors, int warnings);
 void diag_reset(void);
 
 #endif

@@ -85,9 +85,9 @@ char *figures_html(figures *f, const chart *c, const char *origin)
 	char *rel1 = xasprintf("charts/%s.png", id), *rel2 = xasprintf("charts/%s@2x.png", id);
 	int rc = 0;
 	if (!strmap_get(&f->written, id)) {
-		rc = output_write(f->o.out, rel1, png1.ptr, png1.len, origin);
+		rc = output_write_file(f->o.out, rel1, png1.ptr, png1.len, origin, 1);
 		if (rc == 0)
-			rc = output_write(f->o.out, rel2, png2.ptr, png2.len, origin);
+			rc = output_write_file(f->o.out, rel2, png2.ptr, png2.len, origin, 1);
 		strmap_put(&f->written, id, (void *)1);
 	}
 	char *html = NULL;

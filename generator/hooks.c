@@ -30,6 +30,7 @@ struct hooks {
 	hooks_write_fn write;
 	void *write_ctx;
 	int counts[5];
+	int files; /* hook files that ran */
 };
 
 static hooks *S_ctx(lua_State *L)
@@ -550,6 +551,7 @@ hooks *hooks_load(lua_State *L, const hooks_env *env)
 		}
 		char *display = theme_display_path(env->theme, files.items[i]);
 		rc = S_load_file(h, display, code, len, caps);
+		h->files++;
 		free(display);
 		free(code);
 	}
@@ -569,6 +571,7 @@ hooks *hooks_load(lua_State *L, const hooks_env *env)
 			break;
 		}
 		rc = S_load_file(h, files.items[i], code, len, caps);
+		h->files++;
 		free(code);
 	}
 	strvec_free(&files);
@@ -592,6 +595,11 @@ int hooks_count(const hooks *h, const char *event)
 {
 	int i = S_event_index(event);
 	return h && i >= 0 ? h->counts[i] : 0;
+}
+
+int hooks_files(const hooks *h)
+{
+	return h ? h->files : 0;
 }
 
 void hooks_push_helpers(hooks *h)

@@ -54,6 +54,8 @@ typedef int (*hooks_write_fn)(void *ctx, const char *path, const char *data, siz
 int hooks_run_finish(hooks *h, size_t files, hooks_write_fn write, void *ctx);
 
 int hooks_count(const hooks *h, const char *event);
+/* Number of hook files that ran (theme's and site's). */
+int hooks_files(const hooks *h);
 /* Pushes the page's Markdown tree as a table (and stores it as page.doc)
  * while page hooks run; returns 0 and pushes nothing otherwise.  Called by
  * the page tables' __index. */

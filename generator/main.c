@@ -20,6 +20,7 @@
 #include "render.h"
 #include "script.h"
 #include "source.h"
+#include "stamp.h"
 #include "stats.h"
 #include "theme.h"
 #include "typeset.h"
@@ -61,6 +62,8 @@ static void S_usage(FILE *f)
 	      "  --base-url URL    override site.base_url\n"
 	      "  --drafts          include pages marked draft: true\n"
 	      "  --no-pdf          skip the printable PDFs (bulletins, documents, volumes)\n"
+	      "  -j, --jobs N      processes that share the pages (default: one per CPU, up to\n"
+	      "                    8, or 1 when the site has hooks; see docs/hooks.md)\n"
 	      "  --diagnostics FMT plain (file:line:col: error: ...) or github (annotations)\n"
 	      "  --quiet           print errors only\n"
 	      "\n"
@@ -75,6 +78,7 @@ typedef struct build_args {
 	int no_git, drafts, quiet;
 	int check_only; /* jianbao check: everything but publishing */
 	int no_pdf;
+	int jobs; /* 0: decide from the CPUs and the hooks */
 } build_args;
 
 static double S_now(void)
@@ -138,9 +142,42 @@ static int S_build_clock(source *src, int tz_offset, int64_t *clock, char out[11
 	return 0;
 }
 
+/* Worker processes for the pages: as asked, else one per CPU (at most 8);
+ * one when hooks run, since page, render and shortcode handlers may keep
+ * state from page to page. */
+static int S_jobs(const build_args *a, const hooks *hk)
+{
+	if (a->jobs)
+		return a->jobs;
+	if (hooks_files(hk) > 0)
+		return 1;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* JIANBAO_PROFILE=1: seconds spent in each stage, on standard error. */
+static void S_stage(const char *name, double *mark)
+{
+	static int profile = -1;
+	if (profile < 0)
+		profile = getenv("JIANBAO_PROFILE") != NULL;
+	double now = S_now();
+	if (profile) {
+		long size = 0, rss = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		if (f) {
+			if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+				rss = 0;
+			fclose(f);
+		}
+		fprintf(stderr, "jianbao: %-12s %8.3f s %6ld MB\n", name, now - *mark, rss * sysconf(_SC_PAGESIZE) >> 20);
+	}
+	*mark = now;
+}
+
 static int S_build(const build_args *a)
 {
-	double t0 = S_now();
+	double t0 = S_now(), mark = t0;
 	if (a->diagnostics) {
 		if (!strcmp(a->diagnostics, "github"))
 			diag_set_format(DIAG_GITHUB);
@@ -161,6 +198,25 @@ static int S_build(const build_args *a)
 	source *src = source_open(&so);
 	if (!src)
 		return EXIT_CONTENT;
+
+	/* the last build of these settings recorded exactly the current state */
+	stamp *record = NULL;
+	if (!a->check_only) {
+		const char *sde = getenv("SOURCE_DATE_EPOCH"), *themes = getenv("JIANBAO_THEMES");
+		char *settings = xasprintf("%s content=%s rev=%s drafts=%d pdf=%d base_url=%s sde=%s themes=%s",
+		                           JIANBAO_VERSION, content, a->rev ? a->rev : "-", a->drafts, !a->no_pdf,
+		                           a->base_url ? a->base_url : "-", sde ? sde : "-", themes ? themes : "-");
+		record = stamp_begin(src, content, out_dir, settings);
+		free(settings);
+		if (stamp_fresh(record)) {
+			diag_note("%s/ is up to date: nothing changed since it was built from %s (%.2f s)", out_dir,
+			          source_describe(src), S_now() - t0);
+			stamp_free(record);
+			source_free(src);
+			return 0;
+		}
+		stamp_forget(record);
+	}
 
 	lua_State *L = NULL;
 	theme *th = NULL;
@@ -194,20 +250,25 @@ static int S_build(const build_args *a)
 		goto done;
 	if (hooks_run_config(hk) < 0 || config_read(L, a->base_url, &cfg) < 0)
 		goto done;
+	S_stage("config", &mark);
 	tsite.base_url = cfg.base_url;
 	tsite.base_path = cfg.base_path;
 	if (source_history(src, content, &history) < 0)
 		goto done;
+	S_stage("history", &mark);
 	if (collections_load(&coll, L, src, content) < 0)
 		goto done;
+	S_stage("collections", &mark);
 	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history,
 	                    .tz_offset = cfg.tz_offset, .collections = &coll};
 	if (model_load(&model, src, &mo) < 0)
 		goto done;
+	S_stage("model", &mark);
 	model_check_numbers(&model);
 	S_check_references(&model, &coll, content);
 	if (stats_load(&st, src, content, &model) < 0)
 		goto done;
+	S_stage("checks+stats", &mark);
 	if (diag_errors())
 		goto done;
 
@@ -232,12 +293,14 @@ static int S_build(const build_args *a)
 		.out = out,
 		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
 		.commit = source_commit_id(src), .interrupted = &S_interrupted, .pdf = !a->no_pdf && cfg.pdf,
+		.jobs = S_jobs(a, hk),
 	};
 	if (render_site(&ro) < 0 || diag_errors() || S_interrupted) {
 		if (S_interrupted)
 			diag_error(NULL, 0, 0, "interrupted: nothing was published");
 		goto done;
 	}
+	S_stage("render", &mark);
 	size_t files = output_count(out);
 	if (a->check_only) {
 		output_abort(out);
@@ -254,6 +317,8 @@ static int S_build(const build_args *a)
 		out = NULL;
 		goto done;
 	}
+	stamp_record(record);
+	S_stage("publish", &mark);
 	out = NULL;
 	diag_note("built %zu bulletins, %zu documents, %zu pages (%zu files) from %s into %s/ in %.2f s",
 	          model.nbulletins, model.ndocuments, model.npages, files, source_describe(src), out_dir, S_now() - t0);
@@ -270,6 +335,7 @@ done:
 		else
 			diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
 	}
+	stamp_free(record);
 	hooks_free(hk);
 	model_free(&model);
 	collections_free(&coll);
@@ -284,21 +350,21 @@ done:
 
 static int S_cmd_build(int argc, char **argv, int check_only)
 {
-	enum { O_REPO = 256, O_CONTENT, O_OUT, O_REV, O_NOGIT, O_BASE, O_DRAFTS, O_DIAG, O_QUIET, O_HELP, O_NOPDF };
+	enum { O_REPO = 256, O_CONTENT, O_OUT, O_REV, O_NOGIT, O_BASE, O_DRAFTS, O_DIAG, O_QUIET, O_HELP, O_NOPDF, O_JOBS };
 	static const struct option opts[] = {
 		{"repo", required_argument, NULL, O_REPO},       {"content", required_argument, NULL, O_CONTENT},
 		{"out", required_argument, NULL, O_OUT},         {"rev", required_argument, NULL, O_REV},
 		{"no-git", no_argument, NULL, O_NOGIT},          {"base-url", required_argument, NULL, O_BASE},
 		{"drafts", no_argument, NULL, O_DRAFTS},         {"diagnostics", required_argument, NULL, O_DIAG},
 		{"quiet", no_argument, NULL, O_QUIET},           {"help", no_argument, NULL, O_HELP},
-		{"no-pdf", no_argument, NULL, O_NOPDF},
+		{"no-pdf", no_argument, NULL, O_NOPDF},          {"jobs", required_argument, NULL, O_JOBS},
 		{NULL, 0, NULL, 0},
 	};
 	build_args a = {.check_only = check_only};
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qo:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qo:j:", opts, NULL)) != -1) {
 		switch (c) {
 		case O_REPO: a.repo = optarg; break;
 		case O_CONTENT: a.content = optarg; break;
@@ -319,6 +385,17 @@ static int S_cmd_build(int argc, char **argv, int check_only)
 		case O_QUIET: a.quiet = 1; break;
 		case O_HELP: S_usage(stdout); return 0;
 		case O_NOPDF: a.no_pdf = 1; break;
+		case 'j':
+		case O_JOBS: {
+			char *end = NULL;
+			long n = strtol(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > 64) {
+				fprintf(stderr, "jianbao build: --jobs must be a number from 1 to 64, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			a.jobs = (int)n;
+			break;
+		}
 		default:
 			fprintf(stderr, "jianbao build: unknown or incomplete option '%s'\n", argv[optind - 1]);
 			S_usage(stderr);

@@ -16,6 +16,7 @@ struct output {
 	char *dir;     /* the final folder */
 	char *staging; /* the sibling being written */
 	strmap written; /* rel → origin (owned string) */
+	strmap reserved; /* rel → origin: written later, possibly by another process */
 	strmap dirs;    /* folders already made below the staging folder */
 	size_t count;
 };
@@ -113,17 +114,52 @@ static int S_make_dir(output *o, char *dir)
 	return 0;
 }
 
-int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin)
+/* Checks that rel is a safe path that no other source claimed. */
+static int S_claim(output *o, const char *rel, const char *origin)
 {
 	if (!path_is_safe_relative(rel)) {
 		diag_error(origin, 0, 0, "output path '%s' is not a safe relative path (no '..', no absolute paths)", rel);
 		return -1;
 	}
 	const char *prev = strmap_get(&o->written, rel);
+	const char *held = strmap_get(&o->reserved, rel);
+	if (!prev && held && strcmp(held, origin ? origin : "(generated)") != 0)
+		prev = held;
 	if (prev) {
 		diag_error(origin, 0, 0, "output %s is also produced by %s: two sources map to one file", rel, prev);
 		return -1;
 	}
+	return 0;
+}
+
+int output_reserve(output *o, const char *rel, const char *origin)
+{
+	if (S_claim(o, rel, origin) < 0)
+		return -1;
+	if (strmap_get(&o->reserved, rel)) {
+		diag_error(origin, 0, 0, "output %s is produced twice by this source", rel);
+		return -1;
+	}
+	strmap_put(&o->reserved, rel, xstrdup(origin ? origin : "(generated)"));
+	return 0;
+}
+
+void output_add_count(output *o, size_t n)
+{
+	o->count += n;
+}
+
+int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin)
+{
+	return output_write_file(o, rel, data, len, origin, 0);
+}
+
+int output_write_file(output *o, const char *rel, const void *data, size_t len, const char *origin, int shared)
+{
+	if (shared && strmap_get(&o->written, rel))
+		return 0;
+	if (S_claim(o, rel, origin) < 0)
+		return -1;
 	strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
 
 	char *full = path_join(o->staging, rel);
@@ -137,6 +173,11 @@ int output_write(output *o, const char *rel, const void *data, size_t len, const
 		return -1;
 	}
 	int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && shared && errno == EEXIST) {
+		/* the same bytes, from a worker that got there first */
+		free(full);
+		return 0;
+	}
 	if (fd < 0) {
 		diag_error(origin, 0, 0, "cannot create %s: %s", rel, strerror(errno));
 		free(full);
@@ -157,6 +198,7 @@ int output_write(output *o, const char *rel, const void *data, size_t len, const
 static void S_free(output *o)
 {
 	strmap_free(&o->written, free);
+	strmap_free(&o->reserved, free);
 	strmap_free(&o->dirs, NULL);
 	free(o->dir);
 	free(o->staging);

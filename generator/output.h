@@ -17,6 +17,15 @@ output *output_begin(const char *dir);
 /* Writes rel (e.g. "bulletins/2024/01/index.html") from origin (the source
  * file, for collision messages).  0, or -1 after reporting. */
 int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin);
+/* Like output_write; shared files are named by their content (chart
+ * images): writing one that exists already is not an error and does
+ * nothing, so parallel workers may each write it. */
+int output_write_file(output *o, const char *rel, const void *data, size_t len, const char *origin, int shared);
+/* Claims rel for origin before another process writes it, so that later
+ * writes to it by other sources are reported as collisions. */
+int output_reserve(output *o, const char *rel, const char *origin);
+/* Counts n files that another process wrote into the staging folder. */
+void output_add_count(output *o, size_t n);
 /* Number of files written so far. */
 size_t output_count(const output *o);
 /* Swaps the staging folder in and frees o.  0, or -1 after reporting (the

@@ -1,9 +1,18 @@
+#define _GNU_SOURCE
 #include "render.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "chart.h"
 #include "diag.h"
 #include "figures.h"
 #include "markdown.h"
@@ -37,7 +46,21 @@ typedef struct render_ctx {
 	size_t nvolume;
 	int volume_year;
 	figures *fig;
+	/* workers: processes that share the pages of the lists between them */
+	int jobs, worker;    /* how many; which one this is (0: the first process) */
+	lua_Integer seq;     /* list items seen, for sharing them out */
+	pid_t *pids;         /* the other workers, in the first process */
+	int *fds;            /* their reports (pipes) */
+	int report_fd;       /* in another worker: where its report goes */
+	size_t files0;       /* files, errors and warnings when the workers split */
+	int errors0, warnings0;
 } render_ctx;
+
+/* What a worker tells the first process when it is done. */
+typedef struct worker_report {
+	size_t files;
+	int errors, warnings, failed;
+} worker_report;
 
 /* ---- Markdown bodies ---- */
 
@@ -846,6 +869,20 @@ static lua_Integer S_year_of(lua_State *L, int idx)
 	return y;
 }
 
+typedef struct year_slot {
+	lua_Integer year;
+	lua_Integer index; /* position in site.bulletins */
+} year_slot;
+
+/* newest year first; within a year, the order of site.bulletins */
+static int S_cmp_year_slots(const void *a, const void *b)
+{
+	const year_slot *x = a, *y = b;
+	if (x->year != y->year)
+		return x->year > y->year ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
 /* site.years = { { year = 2026, bulletins = {…} }, … } from site.bulletins
  * as the load hooks left it, newest year first. */
 static int S_build_years(render_ctx *r)
@@ -859,51 +896,39 @@ static int S_build_years(render_ctx *r)
 	}
 	int list = lua_gettop(L);
 	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
-	lua_Integer *years = xcalloc((size_t)n + 1, sizeof *years);
-	size_t ny = 0;
+	year_slot *slots = xcalloc((size_t)n + 1, sizeof *slots);
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, list, i);
-		lua_Integer y = S_year_of(L, -1);
+		slots[i - 1].year = S_year_of(L, -1);
+		slots[i - 1].index = i;
 		lua_pop(L, 1);
-		size_t k = 0;
-		while (k < ny && years[k] != y)
-			k++;
-		if (k == ny)
-			years[ny++] = y;
 	}
-	/* newest first, a plain insertion sort: there are few years */
-	for (size_t i = 1; i < ny; i++)
-		for (size_t j = i; j > 0 && years[j] > years[j - 1]; j--) {
-			lua_Integer t = years[j];
-			years[j] = years[j - 1];
-			years[j - 1] = t;
-		}
-	lua_createtable(L, (int)ny, 0);
-	for (size_t k = 0; k < ny; k++) {
+	qsort(slots, (size_t)n, sizeof *slots, S_cmp_year_slots);
+	lua_newtable(L);
+	lua_Integer nyears = 0;
+	for (lua_Integer i = 0; i < n;) {
+		lua_Integer year = slots[i].year;
 		lua_createtable(L, 0, 3);
-		lua_pushinteger(L, years[k]);
+		lua_pushinteger(L, year);
 		lua_setfield(L, -2, "year");
 		if (r->o->pdf) {
-			lua_pushfstring(L, "/bulletins/%I/volume.pdf", (LUAI_UACINT)years[k]);
+			lua_pushfstring(L, "/bulletins/%I/volume.pdf", (LUAI_UACINT)year);
 			lua_setfield(L, -2, "volume_url");
 		}
 		lua_newtable(L);
 		lua_Integer c = 0;
-		for (lua_Integer i = 1; i <= n; i++) {
-			lua_rawgeti(L, list, i);
-			if (S_year_of(L, -1) == years[k])
-				lua_rawseti(L, -2, ++c);
-			else
-				lua_pop(L, 1);
+		for (; i < n && slots[i].year == year; i++) {
+			lua_rawgeti(L, list, slots[i].index);
+			lua_rawseti(L, -2, ++c);
 		}
 		lua_setfield(L, -2, "bulletins");
-		lua_rawseti(L, -2, (lua_Integer)k + 1);
+		lua_rawseti(L, -2, ++nyears);
 	}
 	config_push_site(L);
 	lua_insert(L, -2);
 	lua_setfield(L, -2, "years");
 	lua_settop(L, list - 1);
-	free(years);
+	free(slots);
 	return 0;
 }
 
@@ -1149,15 +1174,33 @@ static void S_volume_add(render_ctx *r, page *p, md_doc *md)
 }
 
 /* Renders the page table at the top of the stack (popped). */
-static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
+/* The page table at idx, its source record (NULL for pages hooks made). */
+static page *S_page_of(lua_State *L, int idx)
 {
-	lua_State *L = r->L;
-	int idx = lua_gettop(L);
 	lua_getfield(L, LUA_REGISTRYINDEX, S_PTRS_KEY);
 	lua_pushvalue(L, idx);
 	lua_rawget(L, -2);
 	page *p = lua_touserdata(L, -1);
 	lua_pop(L, 2);
+	return p;
+}
+
+/* Where the page table at idx comes from, for messages.  Caller frees. */
+static char *S_origin(lua_State *L, int idx, const page *p)
+{
+	if (p)
+		return xstrdup(p->source);
+	lua_getfield(L, idx, "title");
+	char *origin = xasprintf("(page \"%s\" added by a hook)", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+	lua_pop(L, 1);
+	return origin;
+}
+
+static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
+{
+	lua_State *L = r->L;
+	int idx = lua_gettop(L);
+	page *p = S_page_of(L, idx);
 	if (!lua_getmetatable(L, idx)) {
 		luaL_setmetatable(L, "jianbao.page");
 	} else {
@@ -1166,12 +1209,7 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 
 	lua_getfield(L, idx, "url");
 	const char *url = lua_tostring(L, -1);
-	char *origin = p ? xstrdup(p->source) : NULL;
-	if (!origin) {
-		lua_getfield(L, idx, "title");
-		origin = xasprintf("(page \"%s\" added by a hook)", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
-		lua_pop(L, 1);
-	}
+	char *origin = S_origin(L, idx, p);
 	if (!url || url[0] != '/') {
 		diag_error(origin, 0, 0, "page.url must be a site path starting with '/', got %s",
 		           url ? url : luaL_typename(L, -1));
@@ -1242,12 +1280,172 @@ static int S_render_list(render_ctx *r, const char *field, const char *kind)
 	}
 	int list = lua_gettop(L);
 	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+	/* a year's bulletins stay with one worker, which typesets its volume */
+	int by_year = strcmp(field, "bulletins") == 0;
 	for (lua_Integer i = 1; i <= n && !*r->o->interrupted && !r->failed; i++) {
 		lua_rawgeti(L, list, i);
+		lua_Integer key = by_year ? S_year_of(L, -1) : r->seq++;
+		if (r->jobs > 1 && ((key % r->jobs) + r->jobs) % r->jobs != r->worker) {
+			lua_pop(L, 1);
+			continue;
+		}
 		S_render_listed_page(r, kind);
 	}
 	lua_settop(L, list - 1);
 	return 0;
+}
+
+/* ---- workers ---- */
+
+/* The lists whose pages the workers share, in the order they are rendered. */
+static const char *const S_shared_lists[] = {"bulletins", "pages", "documents", "members", "committees",
+                                             "majors", "courses"};
+
+/* Claims every file the workers will write, so that two sources mapping to
+ * one file are found whichever processes write them. */
+static int S_reserve_outputs(render_ctx *r)
+{
+	lua_State *L = r->L;
+	int rc = 0;
+	for (size_t k = 0; k < JB_ARRAY_LEN(S_shared_lists) && rc == 0; k++) {
+		config_push_site(L);
+		lua_getfield(L, -1, S_shared_lists[k]);
+		lua_Integer n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+		for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+			lua_rawgeti(L, -1, i);
+			int idx = lua_gettop(L);
+			if (lua_istable(L, idx)) {
+				lua_getfield(L, idx, "url");
+				const char *url = lua_tostring(L, -1);
+				if (url && url[0] == '/') {
+					page *p = S_page_of(L, idx);
+					char *origin = S_origin(L, idx, p);
+					char *rel = S_output_path(url);
+					rc = output_reserve(r->o->out, rel, origin);
+					if (rc == 0 && r->ts && p && (p->kind == PAGE_BULLETIN || p->kind == PAGE_DOCUMENT)) {
+						char *pdf = xasprintf("%s/%s", p->slug,
+						                      p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
+						rc = output_reserve(r->o->out, pdf, origin);
+						free(pdf);
+					}
+					free(rel);
+					free(origin);
+				}
+			}
+			lua_settop(L, idx - 1);
+		}
+		lua_pop(L, 2);
+	}
+	if (rc == 0 && r->ts) {
+		config_push_site(L);
+		lua_getfield(L, -1, "years");
+		lua_Integer n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+		for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+			lua_rawgeti(L, -1, i);
+			char *rel = xasprintf("bulletins/%d/volume.pdf", (int)S_year_of(L, -1));
+			rc = output_reserve(r->o->out, rel, "(yearly volume)");
+			free(rel);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 2);
+	}
+	return rc;
+}
+
+/* Starts r->jobs - 1 more processes; each continues from here with its own
+ * copy of everything and renders its share of the lists.  Returns in
+ * every process; r->worker tells which one it is.  Falls back to one
+ * process when fork fails. */
+static void S_split_workers(render_ctx *r)
+{
+	if (r->jobs <= 1)
+		return;
+	if (S_reserve_outputs(r) < 0) {
+		r->failed = 1;
+		r->jobs = 1;
+		return;
+	}
+	r->files0 = output_count(r->o->out);
+	r->errors0 = diag_errors();
+	r->warnings0 = diag_warnings();
+	/* Pango reads fontconfig's configuration in a thread of its own; a
+	 * worker forked while it runs would wait for it forever */
+	if (r->ts || chart_fonts_loaded())
+		pango_fc_font_map_get_config(PANGO_FC_FONT_MAP(pango_cairo_font_map_get_default()));
+	r->pids = xcalloc((size_t)r->jobs, sizeof *r->pids);
+	r->fds = xcalloc((size_t)r->jobs, sizeof *r->fds);
+	fflush(stdout);
+	fflush(stderr);
+	int started = 1;
+	for (int w = 1; w < r->jobs; w++) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			break;
+		pid_t pid = fork();
+		if (pid < 0) {
+			close(fds[0]);
+			close(fds[1]);
+			break;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			for (int k = 1; k < w; k++)
+				close(r->fds[k]);
+			r->worker = w;
+			r->report_fd = fds[1];
+			return;
+		}
+		close(fds[1]);
+		r->pids[w] = pid;
+		r->fds[w] = fds[0];
+		started++;
+	}
+	r->jobs = started; /* shares are fixed from here on */
+}
+
+/* In another worker: reports and exits.  In the first: waits for the
+ * others and adds up what they wrote and reported. */
+static void S_join_workers(render_ctx *r)
+{
+	if (r->worker > 0) {
+		worker_report rep = {
+			.files = output_count(r->o->out) - r->files0,
+			.errors = diag_errors() - r->errors0,
+			.warnings = diag_warnings() - r->warnings0,
+			.failed = r->failed || *r->o->interrupted,
+		};
+		ssize_t n = write(r->report_fd, &rep, sizeof rep);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(n == (ssize_t)sizeof rep && !rep.failed ? 0 : 1);
+	}
+	if (!r->pids)
+		return;
+	for (int w = 1; w < r->jobs; w++) {
+		worker_report rep = {0};
+		ssize_t n;
+		do
+			n = read(r->fds[w], &rep, sizeof rep);
+		while (n < 0 && errno == EINTR);
+		close(r->fds[w]);
+		int status = 0;
+		while (waitpid(r->pids[w], &status, 0) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)sizeof rep) {
+			if (!*r->o->interrupted)
+				diag_error(NULL, 0, 0, "a worker process ended without finishing its pages (status %d)", status);
+			r->failed = 1;
+			continue;
+		}
+		output_add_count(r->o->out, rep.files);
+		diag_add_counts(rep.errors, rep.warnings);
+		if (rep.failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			r->failed = 1;
+	}
+	free(r->pids);
+	free(r->fds);
+	r->pids = NULL;
+	r->fds = NULL;
 }
 
 /* Index pages of the collections, and one page per item.  An index is
@@ -1272,7 +1470,7 @@ static void S_render_collections(render_ctx *r)
 		lua_pop(L, 2);
 		if (!n)
 			continue;
-		if (sets[i].index_layout) {
+		if (sets[i].index_layout && r->worker == 0) {
 			S_push_special(r, sets[i].index_layout, sets[i].title, sets[i].url);
 			S_render_page(r, sets[i].index_layout, sets[i].rel, sets[i].url);
 		}
@@ -1485,7 +1683,7 @@ static int S_finish_write(void *ctx, const char *path, const char *data, size_t 
 
 int render_site(const render_options *o)
 {
-	render_ctx r = {.o = o, .L = o->L};
+	render_ctx r = {.o = o, .L = o->L, .jobs = o->jobs > 1 ? o->jobs : 1};
 	lua_State *L = o->L;
 	int top = lua_gettop(L);
 	script_set_ctx(L, S_CTX_KEY, &r);
@@ -1546,12 +1744,15 @@ int render_site(const render_options *o)
 			S_render_page(&r, "archive", "bulletins/index.html", "(bulletin archive)");
 		}
 		if (!r.failed)
+			S_split_workers(&r);
+		if (!r.failed)
 			S_render_list(&r, "bulletins", "bulletin");
 		if (!r.failed && r.ts)
 			S_volume_flush(&r);
 		if (!r.failed)
 			S_render_list(&r, "pages", "page");
 		S_render_collections(&r);
+		S_join_workers(&r);
 		if (!r.failed) {
 			S_push_special(&r, "404", "页面不存在", "/404.html");
 			S_render_page(&r, "404", "404.html", "(not-found page)");

@@ -36,6 +36,7 @@ typedef struct render_options {
 	const char *commit;     /* hex id or NULL */
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop early */
 	int pdf; /* typeset a PDF per bulletin and document, and yearly volumes */
+	int jobs; /* processes that share the pages (fork); 0 or 1: this one only */
 } render_options;
 
 /* Returns 0, or -1 when anything failed (all problems reported). */

@@ -156,6 +156,11 @@ const char *source_workdir(const source *s)
 	return s->mode == MODE_REVISION ? NULL : s->workdir;
 }
 
+const char *source_git_dir(const source *s)
+{
+	return s->repo ? git_repository_path(s->repo) : NULL;
+}
+
 int source_is_git(const source *s)
 {
 	return s->mode != MODE_FOLDER;

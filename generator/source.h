@@ -43,6 +43,8 @@ const char *source_describe(const source *s);
 /* Filesystem root for worktree and folder modes, NULL in revision mode. */
 const char *source_workdir(const source *s);
 int source_is_git(const source *s);
+/* The repository's git folder (.git, or the bare repository), or NULL. */
+const char *source_git_dir(const source *s);
 int source_is_shallow(const source *s);
 
 /* Lists the regular files below dir (recursively), sorted, into out as

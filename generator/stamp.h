@@ -1,0 +1,32 @@
+/* stamp — knowing that nothing changed since the last build.
+ *
+ * A successful build leaves a record in the repository's git folder
+ * (jianbao/stamp-<hash of the output path>): the build's settings, the
+ * commit, and the type, size, times and inode of every file below the
+ * folders it read (the content folder, the themes) and of every file it
+ * wrote.  The next build with the same settings first compares that record
+ * with what is there now; when all of it matches, the output is already
+ * what the build would write, and the build stops there.  Inputs changed
+ * less than a second before a build started are never trusted (their
+ * next change could keep the same time stamp). */
+#ifndef JB_STAMP_H
+#define JB_STAMP_H
+
+#include "source.h"
+#include "util.h"
+
+typedef struct stamp stamp;
+
+/* settings: everything besides the files that decides the output (options,
+ * environment), one string.  NULL when the source has no git folder to
+ * keep the record in (nothing is recorded or skipped then). */
+stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, const char *settings);
+/* 1 when the last build recorded exactly the current state. */
+int stamp_fresh(stamp *s);
+/* Records the state read by stamp_begin and the output as it is now. */
+void stamp_record(stamp *s);
+/* Forgets the record (before a build that may fail or change the output). */
+void stamp_forget(stamp *s);
+void stamp_free(stamp *s);
+
+#endif
