@@ -39,6 +39,16 @@ expect_contains "pdf: title metadata" "$WORK/2024-01.info" "Title:           开
 expect_contains "pdf: subject metadata" "$WORK/2024-01.info" "Subject:         继续教育网络园区工作简报 2024年第1期 总第46期"
 expect_contains "pdf: creation date from the input" "$WORK/2024-01.info" "CreationDate:    Thu Jan 11 00:00:00 2024 UTC"
 
+# ---- embedded fonts: each once ----
+# one subset per font: a chart's text joins the body's subsets (2026/02: its labels and
+# the 黑体 headings are both Noto Sans CJK)
+once_each() {
+	pdffonts "$1" | awk 'NR > 2 { sub(/^[A-Z]+\+/, "", $1); k = $1 " " $(NF-6) " " $(NF-5) " " $(NF-4); if (seen[k]++) { print "twice: " k; bad = 1 } } END { exit bad }'
+}
+for f in 2022-10 2024-01 2026-02 2026-03 document; do
+	check "pdf: $f embeds no font twice" once_each "$WORK/$f.pdf"
+done
+
 # ---- reading order: masthead, issue line, publisher and date, ..., closing block ----
 pdftotext -layout "$WORK/2024-01.pdf" "$WORK/2024-01.txt"
 in_order() {
