@@ -4,7 +4,7 @@
 PREFIX   ?= /usr/local
 
 VERSION   = 0.1.0
-PKGS      = libcmark-gfm lua5.4 libgit2 libpng pangocairo pangoft2 cairo-pdf yaml-0.1
+PKGS      = libcmark-gfm lua5.4 libgit2 libpng pangocairo pangoft2 cairo-pdf yaml-0.1 zlib
 
 WARNINGS  = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wvla \
@@ -48,9 +48,12 @@ site: jianbao
 TEST_SRCS = $(wildcard tests/unit/*.c)
 TEST_BINS = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
 
+# FreeType: the typeset test compares glyph outlines.
+TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs freetype2))$(TEST_LIBS)
+
 build/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJS) | deps
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Igenerator -o $@ $< $(LIB_OBJS) $(ALL_LIBS)
+	$(CC) $(ALL_CFLAGS) -Igenerator -o $@ $< $(LIB_OBJS) $(ALL_LIBS) $(TEST_LIBS)
 
 test: jianbao $(TEST_BINS) test-deps
 	@tests/run $(TEST_BINS)

@@ -704,18 +704,31 @@ int chart_fonts_loaded(void)
 	return S_pg.map != NULL;
 }
 
+/* Hinted text for pixels.  In a PDF the typesetter's options (typeset_pdf.c):
+ * cairo keeps one font subset per font face, and a face per font file and
+ * options, so the chart's glyphs then join the document's subsets instead
+ * of embedding the same font a second time. */
+static void S_font_options(int pdf)
+{
+	cairo_font_options_t *fo = cairo_font_options_create();
+	if (!pdf) {
+		cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+		cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_SLIGHT);
+	} else {
+		cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+	}
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	pango_cairo_context_set_font_options(S_pg.ctx, fo);
+	cairo_font_options_destroy(fo);
+}
+
 static void S_pango_init(void)
 {
 	if (S_pg.map)
 		return;
 	S_pg.map = pango_cairo_font_map_new();
 	S_pg.ctx = pango_font_map_create_context(S_pg.map);
-	cairo_font_options_t *fo = cairo_font_options_create();
-	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
-	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_SLIGHT);
-	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-	pango_cairo_context_set_font_options(S_pg.ctx, fo);
-	cairo_font_options_destroy(fo);
+	S_font_options(0);
 	pango_context_set_round_glyph_positions(S_pg.ctx, FALSE);
 	pango_context_set_language(S_pg.ctx, pango_language_from_string("zh-cn"));
 	pango_context_set_base_dir(S_pg.ctx, PANGO_DIRECTION_LTR);
@@ -1743,6 +1756,9 @@ void chart_draw(const chart *c, cairo_t *cr, double width, double height)
 {
 	S_pango_init();
 	cairo_save(cr);
+	int pdf = cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF;
+	if (pdf)
+		S_font_options(1);
 	pango_cairo_update_context(cr, S_pg.ctx);
 	pango_layout_context_changed(S_pg.layout);
 	S_layout L = {.W = width, .H = height};
@@ -1770,6 +1786,10 @@ void chart_draw(const chart *c, cairo_t *cr, double width, double height)
 	}
 	S_layout_free(&L);
 	cairo_restore(cr);
+	if (pdf) {
+		S_font_options(0);
+		pango_layout_context_changed(S_pg.layout);
+	}
 }
 
 int chart_geometry(const chart *c, double width, double height, chart_geom *g)

@@ -156,4 +156,21 @@ double ts_grid_baseline(const ts_flow *f, double size);
 void ts_draw_plain(ts_flow *f, const char *s, const ts_para *p, double x, double baseline);
 void ts_set_colour(cairo_t *cr, unsigned rgb);
 
+/* ---- typeset_cff.c: the embedded fonts ---- */
+
+/* Appends to out the CID-keyed CFF font program font[0..len) with every
+ * subroutine call replaced by the subroutine's charstring and no
+ * subroutines left: the same outlines and hints.  0, or -1 when the font
+ * is not laid out as cairo writes it or a charstring uses operators other
+ * than outlines and hints (out is then unchanged). */
+int ts_cff_flatten(const unsigned char *font, size_t len, buf *out);
+/* Rewrites the PDF cairo wrote in pdf: its CIDFontType0C font streams with
+ * ts_cff_flatten where that makes them smaller, its CID fonts' widths
+ * without the default 1000s, and the cross-reference table to match (where
+ * an entry points at another object than its own, as cairo 1.16 leaves
+ * those of structure elements it never writes, it becomes a free entry).
+ * Returns how many font programs and width arrays were rewritten; pdf is
+ * left as it is when it is not laid out as expected. */
+int ts_pdf_flatten_fonts(buf *pdf);
+
 #endif

@@ -519,6 +519,7 @@ int typeset_pdf(typesetter *ts, const print_doc *doc, buf *out)
 		return -1;
 	}
 	ts->doc = NULL;
+	ts_pdf_flatten_fonts(&tmp);
 	buf_put(out, tmp.ptr, tmp.len);
 	buf_free(&tmp);
 	return pages;
@@ -704,10 +705,12 @@ int typeset_volume(typesetter *ts, const print_volume *v, buf *out)
 			ts->errors++;
 		}
 		cairo_surface_destroy(s);
-		if (ts->errors == before)
+		if (ts->errors == before) {
+			ts_pdf_flatten_fonts(&tmp);
 			buf_put(out, tmp.ptr, tmp.len);
-		else
+		} else {
 			pages = -1;
+		}
 		buf_free(&tmp);
 	}
 	free(first.start_page);

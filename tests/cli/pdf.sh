@@ -39,6 +39,101 @@ expect_contains "pdf: title metadata" "$WORK/2024-01.info" "Title:           开
 expect_contains "pdf: subject metadata" "$WORK/2024-01.info" "Subject:         继续教育网络园区工作简报 2024年第1期 总第46期"
 expect_contains "pdf: creation date from the input" "$WORK/2024-01.info" "CreationDate:    Thu Jan 11 00:00:00 2024 UTC"
 
+# ---- embedded fonts: each once, CFF programs without subroutines, small ----
+# one subset per font: a chart's text joins the body's subsets (2026/02: its labels and
+# the 黑体 headings are both Noto Sans CJK)
+once_each() {
+	pdffonts "$1" | awk 'NR > 2 { sub(/^[A-Z]+\+/, "", $1); k = $1 " " $(NF-6) " " $(NF-5) " " $(NF-4); if (seen[k]++) { print "twice: " k; bad = 1 } } END { exit bad }'
+}
+for f in 2022-10 2024-01 2026-02 2026-03 document; do
+	check "pdf: $f embeds no font twice" once_each "$WORK/$f.pdf"
+done
+# The CID-keyed CFF font programs: no subroutines (cairo keeps all of a Noto
+# CJK font's), and per glyph no more bytes than the installed font's CFF
+# table takes per glyph (fc-list finds the file by PostScript name).
+cff_fonts() {
+	python3 - "$1" <<'PY'
+import re, struct, subprocess, sys, zlib
+pdf = open(sys.argv[1], "rb").read()
+def obj(n):
+    m = re.search(rb"(?m)^%d 0 obj\n" % n, pdf)
+    return m.end() if m else None
+def index(d, at):
+    count = struct.unpack(">H", d[at:at + 2])[0]
+    if count == 0:
+        return [], at + 2
+    size = d[at + 2]
+    offs = [int.from_bytes(d[at + 3 + i * size:at + 3 + (i + 1) * size], "big") for i in range(count + 1)]
+    base = at + 2 + (count + 1) * size
+    return [d[base + offs[i]:base + offs[i + 1]] for i in range(count)], base + offs[-1]
+def dict_ops(d):
+    ops, args, i = {}, [], 0
+    while i < len(d):
+        b = d[i]
+        if b <= 21:
+            op = 1200 + d[i + 1] if b == 12 else b
+            i += 2 if b == 12 else 1
+            ops[op], args = args, []
+        elif b == 28: args.append(struct.unpack(">h", d[i + 1:i + 3])[0]); i += 3
+        elif b == 29: args.append(struct.unpack(">i", d[i + 1:i + 5])[0]); i += 5
+        elif b == 30:
+            i += 1
+            while d[i] & 15 != 15 and d[i] >> 4 != 15: i += 1
+            i += 1; args.append(0)
+        elif b <= 246: args.append(b - 139); i += 1
+        elif b <= 250: args.append((b - 247) * 256 + d[i + 1] + 108); i += 2
+        else: args.append(-(b - 251) * 256 - d[i + 1] - 108); i += 2
+    return ops
+def source(psname):
+    out = subprocess.run(["fc-list", "-f", "%{file}|%{index}|%{postscriptname}\n"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f, i, name = line.split("|")
+        if name == psname:
+            data = open(f, "rb").read()
+            head = struct.unpack(">I", data[12 + 4 * int(i):16 + 4 * int(i)])[0] if data[:4] == b"ttcf" else 0
+            n = struct.unpack(">H", data[head + 4:head + 6])[0]
+            tables = {data[head + 12 + 16 * k:head + 16 + 16 * k]: struct.unpack(">II", data[head + 20 + 16 * k:head + 28 + 16 * k]) for k in range(n)}
+            glyphs = struct.unpack(">H", data[tables[b"maxp"][0] + 4:tables[b"maxp"][0] + 6])[0]
+            return tables[b"CFF "][1], glyphs
+    return None
+bad, fonts, total, glyphs, allowed = 0, 0, 0, 0, 0
+for m in re.finditer(rb"/FontFile3 (\d+) 0 R", pdf):
+    at = obj(int(m.group(1)))
+    head = pdf[at:pdf.index(b"stream\n", at)]
+    if b"/CIDFontType0C" not in head:
+        continue
+    length = int(pdf[obj(int(re.search(rb"/Length (\d+) 0 R", head).group(1))):].split()[0])
+    data = pdf[pdf.index(b"stream\n", at) + 7:][:length]
+    cff = zlib.decompress(data)
+    name = re.search(rb"/FontName /\w+\+(\S+)", pdf[pdf.rfind(b"obj", 0, m.start()):m.end()]).group(1).decode()
+    _, at2 = index(cff, cff[2])
+    tops, at2 = index(cff, at2)
+    _, at2 = index(cff, at2)
+    gsubrs, _ = index(cff, at2)
+    top = dict_ops(tops[0])
+    chars, _ = index(cff, top[17][0])
+    fds, _ = index(cff, top[1236][0])
+    local = sum(19 in dict_ops(cff[dict_ops(fd)[18][1]:][:dict_ops(fd)[18][0]]) for fd in fds)
+    if gsubrs or local:
+        print("%s: %d global and %d local subroutine indexes" % (name, len(gsubrs) > 0, local))
+        bad = 1
+    fonts += 1
+    src = source(name)
+    if src:
+        total += length; glyphs += len(chars); allowed += src[0] / src[1] * len(chars)
+if total > allowed:
+    print("CFF fonts: %d bytes for %d glyphs, the installed fonts %.0f" % (total, glyphs, allowed))
+    bad = 1
+if not fonts:
+    print("no CFF font found")
+    bad = 1
+sys.exit(bad)
+PY
+}
+for f in 2022-10 2024-01 2026-02 2026-03 document; do
+	check "pdf: $f embeds compact CFF fonts" cff_fonts "$WORK/$f.pdf"
+done
+
 # ---- reading order: masthead, issue line, publisher and date, ..., closing block ----
 pdftotext -layout "$WORK/2024-01.pdf" "$WORK/2024-01.txt"
 in_order() {

@@ -3,6 +3,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <cairo-pdf.h>
+#include <ft2build.h>
+#include FT_FREETYPE_H
+#include FT_OUTLINE_H
+#include <zlib.h>
+
 #include "diag.h"
 #include "markdown.h"
 #include "typeset_int.h"
@@ -383,6 +389,165 @@ TEST(volume_has_cover_contents_and_issues)
 	md_doc_free(&m2);
 }
 
+static cairo_status_t S_collect(void *closure, const unsigned char *data, unsigned int len)
+{
+	buf_put(closure, data, len);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* A PDF straight from cairo: text in the body font with a link. */
+static void S_cairo_pdf(buf *out)
+{
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(S_collect, out, 595, 842);
+	cairo_t *cr = cairo_create(s);
+	PangoLayout *l = pango_cairo_create_layout(cr);
+	PangoFontDescription *fd = pango_font_description_from_string("Noto Serif CJK SC 16");
+	pango_layout_set_font_description(l, fd);
+	pango_layout_set_width(l, 450 * PANGO_SCALE);
+	pango_layout_set_text(l, "安徽高校继续教育合作联盟（以下简称联盟）于2020年12月正式成立。自成立以来，"
+	                         "联盟成员单位始终以章程为准则，秉承“资源共享、优势互补”的宗旨，围绕职责积极探索、"
+	                         "不断实践，在课程资源共建共享、学分认定与转换等方面取得了积极成效。ABC abc 123",
+	                      -1);
+	cairo_move_to(cr, 72, 72);
+	cairo_tag_begin(cr, CAIRO_TAG_LINK, "uri='https://example.org/' rect=[72 72 100 20]");
+	cairo_tag_end(cr, CAIRO_TAG_LINK);
+	pango_cairo_show_layout(cr, l);
+	pango_font_description_free(fd);
+	g_object_unref(l);
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	cairo_surface_destroy(s);
+}
+
+/* The first CIDFontType0C font program of pdf, inflated. */
+static int S_cff_of(const buf *pdf, buf *cff)
+{
+	const char *p = pdf->ptr, *end = pdf->ptr + pdf->len;
+	const char *at = NULL;
+	for (const char *q = p; q + 23 < end && !at; q++)
+		if (!memcmp(q, "/Subtype /CIDFontType0C", 23))
+			at = q;
+	for (; at && at + 7 < end; at++)
+		if (!memcmp(at, "stream\n", 7))
+			break;
+	if (!at || at + 7 >= end)
+		return -1;
+	z_stream z = {0};
+	inflateInit(&z);
+	z.next_in = (unsigned char *)(uintptr_t)(at + 7);
+	z.avail_in = (uInt)(end - at - 7);
+	int rc;
+	do {
+		buf_grow(cff, 65536);
+		z.next_out = (unsigned char *)cff->ptr + cff->len;
+		z.avail_out = 65536;
+		rc = inflate(&z, Z_NO_FLUSH);
+		cff->len += 65536 - z.avail_out;
+	} while (rc == Z_OK);
+	inflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* 1 when glyph g has the same outline in both faces: unscaled, and hinted
+ * at 16 pixels (the stem hints at work). */
+static int S_same_glyph(FT_Face a, FT_Face b, unsigned g)
+{
+	const FT_Int32 modes[2] = {FT_LOAD_NO_SCALE | FT_LOAD_NO_HINTING, FT_LOAD_NO_AUTOHINT};
+	for (int m = 0; m < 2; m++) {
+		if (FT_Load_Glyph(a, g, modes[m]) || FT_Load_Glyph(b, g, modes[m]))
+			return 0;
+		FT_Outline *x = &a->glyph->outline, *y = &b->glyph->outline;
+		if (a->glyph->advance.x != b->glyph->advance.x || x->n_points != y->n_points ||
+		    x->n_contours != y->n_contours ||
+		    memcmp(x->points, y->points, (size_t)x->n_points * sizeof *x->points) ||
+		    memcmp(x->tags, y->tags, (size_t)x->n_points) ||
+		    memcmp(x->contours, y->contours, (size_t)x->n_contours * sizeof *x->contours))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every in-use entry of the cross-reference table points at its object. */
+static int S_xref_ok(const buf *pdf)
+{
+	const char *p = pdf->ptr;
+	const char *sx = NULL;
+	for (size_t i = pdf->len - 9; i > pdf->len - 64; i--)
+		if (!memcmp(p + i, "startxref", 9))
+			sx = p + i;
+	if (!sx)
+		return 0;
+	size_t xref = strtoul(sx + 9, NULL, 10);
+	if (strncmp(p + xref, "xref\n0 ", 7))
+		return 0;
+	char *e;
+	unsigned long count = strtoul(p + xref + 7, &e, 10);
+	for (unsigned long i = 0; i < count; i++) {
+		const char *r = e + 1 + i * 20;
+		if (r[17] != 'n')
+			continue;
+		char head[32];
+		int n = snprintf(head, sizeof head, "%lu 0 obj", i);
+		size_t at = strtoul(r, NULL, 10);
+		if (at + (size_t)n > pdf->len || memcmp(p + at, head, (size_t)n))
+			return 0;
+	}
+	return 1;
+}
+
+TEST(fonts_without_subroutines)
+{
+	buf raw = BUF_INIT, cff = BUF_INIT, flat = BUF_INIT;
+	S_cairo_pdf(&raw);
+	CHECK_INT(S_cff_of(&raw, &cff), 0);
+	CHECK_INT(ts_cff_flatten((const unsigned char *)cff.ptr, cff.len, &flat), 0);
+	CHECK(flat.len > 0 && flat.len < cff.len);
+	/* FreeType reads both font programs as the same glyphs */
+	FT_Library ft;
+	FT_Face a = NULL, b = NULL;
+	CHECK(FT_Init_FreeType(&ft) == 0);
+	CHECK(FT_New_Memory_Face(ft, (const FT_Byte *)cff.ptr, (FT_Long)cff.len, 0, &a) == 0);
+	CHECK(FT_New_Memory_Face(ft, (const FT_Byte *)flat.ptr, (FT_Long)flat.len, 0, &b) == 0);
+	if (a && b) {
+		CHECK(a->num_glyphs > 50 && a->num_glyphs == b->num_glyphs);
+		CHECK(FT_Set_Pixel_Sizes(a, 0, 16) == 0 && FT_Set_Pixel_Sizes(b, 0, 16) == 0);
+		int same = 0;
+		for (FT_Long g = 0; g < a->num_glyphs; g++)
+			same += S_same_glyph(a, b, (unsigned)g);
+		CHECK_INT(same, a->num_glyphs);
+	}
+	FT_Done_Face(a);
+	FT_Done_Face(b);
+	FT_Done_FreeType(ft);
+	/* not a font program cairo writes: left alone */
+	size_t before = flat.len;
+	CHECK_INT(ts_cff_flatten((const unsigned char *)"\1\0\4\4", 4, &flat), -1);
+	CHECK_INT(ts_cff_flatten((const unsigned char *)cff.ptr, cff.len / 2, &flat), -1);
+	CHECK(flat.len == before);
+
+	/* the PDF: the font replaced, smaller, every object where the table says */
+	buf pdf = BUF_INIT;
+	buf_put(&pdf, raw.ptr, raw.len);
+	CHECK_INT(ts_pdf_flatten_fonts(&pdf), 2); /* the font program and the widths */
+	CHECK(pdf.len < raw.len);
+	CHECK(S_xref_ok(&pdf));
+	CHECK(S_has(pdf.ptr, pdf.len, "/URI (https://example.org/)"));
+	buf again = BUF_INIT;
+	CHECK_INT(S_cff_of(&pdf, &again), 0);
+	CHECK(again.len == flat.len && !memcmp(again.ptr, flat.ptr, flat.len));
+	/* anything else is left as it is */
+	buf junk = BUF_INIT;
+	buf_put(&junk, raw.ptr, raw.len / 2);
+	CHECK_INT(ts_pdf_flatten_fonts(&junk), 0);
+	CHECK(junk.len == raw.len / 2 && !memcmp(junk.ptr, raw.ptr, junk.len));
+	buf_free(&junk);
+	buf_free(&again);
+	buf_free(&pdf);
+	buf_free(&raw);
+	buf_free(&cff);
+	buf_free(&flat);
+}
+
 TEST(style_from_lua)
 {
 	print_style s;
@@ -438,6 +603,7 @@ int main(void)
 	RUN(missing_glyph_is_an_error);
 	RUN(pdf_bytes_are_reproducible);
 	RUN(volume_has_cover_contents_and_issues);
+	RUN(fonts_without_subroutines);
 	RUN(style_from_lua);
 	RUN(helpers);
 	typeset_free(S_ts);
