@@ -34,6 +34,7 @@
 typedef struct volume_issue {
 	page *page;
 	md_doc md;
+	int pages; /* of its own PDF */
 } volume_issue;
 
 typedef struct render_ctx {
@@ -1093,13 +1094,15 @@ static void S_print_doc(render_ctx *r, const page *p, md_doc *md, print_doc *d, 
 	}
 }
 
+/* Typesets p's PDF; its page count, or -1 after reporting. */
 static int S_write_pdf(render_ctx *r, const page *p, md_doc *md)
 {
 	print_doc d;
 	strvec owned = STRVEC_INIT;
 	S_print_doc(r, p, md, &d, &owned);
 	buf pdf = BUF_INIT;
-	int rc = typeset_pdf(r->ts, &d, &pdf) < 0 ? -1 : 0;
+	int pages = typeset_pdf(r->ts, &d, &pdf);
+	int rc = pages < 0 ? -1 : 0;
 	if (rc == 0) {
 		char *rel = xasprintf("%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
 		rc = output_write(r->o->out, rel, pdf.ptr ? pdf.ptr : "", pdf.len, p->source);
@@ -1107,7 +1110,7 @@ static int S_write_pdf(render_ctx *r, const page *p, md_doc *md)
 	}
 	buf_free(&pdf);
 	strvec_free(&owned);
-	return rc;
+	return rc < 0 ? -1 : pages;
 }
 
 /* Typesets the kept bulletins of one year as bulletins/YYYY/volume.pdf. */
@@ -1118,11 +1121,13 @@ static int S_volume_flush(render_ctx *r)
 	size_t n = r->nvolume;
 	print_doc *docs = xcalloc(n, sizeof *docs);
 	const print_doc **order = xcalloc(n, sizeof *order);
+	int *counts = xcalloc(n, sizeof *counts);
 	strvec owned = STRVEC_INIT;
 	/* kept newest first; a volume runs from the first issue of the year */
 	for (size_t i = 0; i < n; i++) {
 		S_print_doc(r, r->volume[n - 1 - i].page, &r->volume[n - 1 - i].md, &docs[i], &owned);
 		order[i] = &docs[i];
+		counts[i] = r->volume[n - 1 - i].pages;
 	}
 	const page *first = r->volume[n - 1].page;
 	char *subtitle = xasprintf("%d年合订本", r->volume_year);
@@ -1133,6 +1138,7 @@ static int S_volume_flush(render_ctx *r)
 		.publisher = first->publisher,
 		.issues = order,
 		.nissues = n,
+		.issue_pages = counts,
 		.pdf_title = title,
 		.pdf_author = first->publisher,
 		.created = docs[n - 1].created,
@@ -1149,6 +1155,7 @@ static int S_volume_flush(render_ctx *r)
 	free(subtitle);
 	strvec_free(&owned);
 	free(order);
+	free(counts);
 	free(docs);
 	for (size_t i = 0; i < n; i++)
 		md_doc_free(&r->volume[i].md);
@@ -1160,7 +1167,7 @@ static int S_volume_flush(render_ctx *r)
 
 /* Keeps md (taken over) for the volume of p's year; typesets the previous
  * year's volume when the year changes. */
-static void S_volume_add(render_ctx *r, page *p, md_doc *md)
+static void S_volume_add(render_ctx *r, page *p, md_doc *md, int pages)
 {
 	if (r->nvolume && r->volume_year != p->year)
 		S_volume_flush(r);
@@ -1168,6 +1175,7 @@ static void S_volume_add(render_ctx *r, page *p, md_doc *md)
 	r->volume = xrealloc(r->volume, (r->nvolume + 1) * sizeof *r->volume);
 	r->volume[r->nvolume].page = p;
 	r->volume[r->nvolume].md = *md;
+	r->volume[r->nvolume].pages = pages;
 	r->nvolume++;
 	md->root = NULL;
 	md->parser = NULL;
@@ -1234,7 +1242,8 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 	int want_pdf = r->ts && p && (p->kind == PAGE_BULLETIN || p->kind == PAGE_DOCUMENT);
 	char *html = S_body_html(r, idx, p, want_pdf ? &md : NULL);
 	if (html && want_pdf) {
-		rc = S_write_pdf(r, p, &md);
+		int pages = S_write_pdf(r, p, &md);
+		rc = pages < 0 ? -1 : 0;
 		if (rc == 0) {
 			char *pdf_url = xasprintf("/%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
 			lua_pushstring(L, pdf_url);
@@ -1242,7 +1251,7 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 			free(pdf_url);
 		}
 		if (rc == 0 && p->kind == PAGE_BULLETIN)
-			S_volume_add(r, p, &md); /* keeps the tree */
+			S_volume_add(r, p, &md, pages); /* keeps the tree */
 		md_doc_free(&md);
 	}
 	if (!html || rc < 0) {

@@ -102,6 +102,9 @@ typedef struct print_volume {
 	const char *publisher;
 	const print_doc *const *issues; /* in order */
 	size_t nissues;
+	/* each issue's page count when already typeset on its own (saves the
+	 * pass that finds where the issues start), or NULL */
+	const int *issue_pages;
 	const char *pdf_title, *pdf_author, *created;
 } print_volume;
 

@@ -682,6 +682,36 @@ static int S_volume_pages(typesetter *ts, const print_volume *v, cairo_surface_t
 	return f.page;
 }
 
+/* Where each issue starts, from the page counts of the issues typeset on
+ * their own: lays out only the cover and the table of contents. */
+static void S_volume_starts(typesetter *ts, const print_volume *v, S_volume_pass *pass)
+{
+	cairo_surface_t *probe = cairo_pdf_surface_create_for_stream(S_discard, NULL, S_A4_W, S_A4_H);
+	cairo_t *cr = cairo_create(probe);
+	pango_cairo_update_context(cr, ts->ctx);
+	ts_flow f;
+	ts_flow_begin(&f, ts, cr, probe);
+	S_volume_cover(&f, v);
+	S_volume_toc(&f, v, NULL);
+	int page = f.page, number = 1;
+	for (size_t i = 0; i < v->nissues; i++) {
+		if (i > 0) {
+			page++, number++;
+			if (number % 2 == 0)
+				page++, number++;
+		}
+		pass->start_page[i] = page;
+		pass->start_number[i] = number;
+		page += v->issue_pages[i] - 1;
+		number += v->issue_pages[i] - 1;
+	}
+	strvec_free(&f.dests);
+	cairo_destroy(cr);
+	cairo_surface_finish(probe);
+	cairo_surface_destroy(probe);
+	ts->doc = NULL;
+}
+
 int typeset_volume(typesetter *ts, const print_volume *v, buf *out)
 {
 	int before = ts->errors;
@@ -689,10 +719,18 @@ int typeset_volume(typesetter *ts, const print_volume *v, buf *out)
 	S_volume_pass second = {xcalloc(v->nissues + 1, sizeof(int)), xcalloc(v->nissues + 1, sizeof(int))};
 	/* pass one finds where each issue starts; the contents take the same
 	 * pages in both passes (only the numbers differ) */
-	cairo_surface_t *probe = cairo_pdf_surface_create_for_stream(S_discard, NULL, S_A4_W, S_A4_H);
-	S_volume_pages(ts, v, probe, &first, NULL);
-	cairo_surface_finish(probe);
-	cairo_surface_destroy(probe);
+	int counted = v->issue_pages != NULL;
+	for (size_t i = 0; counted && i < v->nissues; i++)
+		counted = v->issue_pages[i] > 0;
+again:
+	if (counted) {
+		S_volume_starts(ts, v, &first);
+	} else {
+		cairo_surface_t *probe = cairo_pdf_surface_create_for_stream(S_discard, NULL, S_A4_W, S_A4_H);
+		S_volume_pages(ts, v, probe, &first, NULL);
+		cairo_surface_finish(probe);
+		cairo_surface_destroy(probe);
+	}
 	int pages = -1;
 	if (ts->errors == before) {
 		buf tmp = BUF_INIT;
@@ -705,6 +743,14 @@ int typeset_volume(typesetter *ts, const print_volume *v, buf *out)
 			ts->errors++;
 		}
 		cairo_surface_destroy(s);
+		if (counted && ts->errors == before &&
+		    (memcmp(first.start_page, second.start_page, v->nissues * sizeof(int)) != 0 ||
+		     memcmp(first.start_number, second.start_number, v->nissues * sizeof(int)) != 0)) {
+			/* an issue took other pages inside the volume than alone */
+			buf_free(&tmp);
+			counted = 0;
+			goto again;
+		}
 		if (ts->errors == before) {
 			ts_pdf_flatten_fonts(&tmp);
 			buf_put(out, tmp.ptr, tmp.len);
