@@ -172,8 +172,11 @@ void buf_put_url(buf *b, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(keep, c)))
 			buf_putc(b, (char)c);
-		else
-			buf_printf(b, "%%%02X", c);
+		else {
+			static const char hex[] = "0123456789ABCDEF";
+			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_put(b, esc, 3);
+		}
 	}
 }
 
