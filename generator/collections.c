@@ -410,6 +410,8 @@ static void S_index_name(collections *c, const char *name, member *m)
 	char key[8];
 	memcpy(key, name, n);
 	key[n] = '\0';
+	if (cp < 0x10000)
+		c->initials[cp >> 3] |= (unsigned char)(1u << (cp & 7));
 	name_list *l = strmap_get(&c->mention_index, key);
 	if (!l) {
 		l = xcalloc(1, sizeof *l);
@@ -452,7 +454,8 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t k = utf8_decode(text + i, len - i, &cp);
-		if (cp >= 0x80) {
+		/* most characters start no name: skip the lookup */
+		if (cp >= 0x80 && (cp >= 0x10000 || (c->initials[cp >> 3] >> (cp & 7) & 1))) {
 			memcpy(key, text + i, k);
 			key[k] = '\0';
 			const name_list *l = strmap_get(&c->mention_index, key);

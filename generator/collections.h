@@ -57,6 +57,7 @@ typedef struct collections {
 	size_t nmajors;
 	strvec roles; /* the member roles, in rank order */
 	strmap mention_index; /* first character → name_list*, for mentions */
+	unsigned char initials[0x10000 / 8]; /* BMP characters that start a name */
 	char *members_file, *committees_file, *courses_file;
 } collections;
 

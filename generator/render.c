@@ -172,12 +172,15 @@ static render_ctx *S_ctx(lua_State *L)
 
 /* __index of page tables: summary (computed once) and content (computed
  * on demand, not kept, so lists do not hold every page's HTML). */
+static void S_push_yval(lua_State *L, const yval *v);
+
 static int S_page_index(lua_State *L)
 {
 	const char *key = lua_tostring(L, 2);
 	if (key && strcmp(key, "doc") == 0)
 		return hooks_push_doc(L, 1);
-	if (!key || (strcmp(key, "summary") != 0 && strcmp(key, "content") != 0))
+	int params = key && strcmp(key, "params") == 0;
+	if (!key || (!params && strcmp(key, "summary") != 0 && strcmp(key, "content") != 0))
 		return 0;
 	lua_getfield(L, LUA_REGISTRYINDEX, S_PTRS_KEY);
 	lua_pushvalue(L, 1);
@@ -186,6 +189,17 @@ static int S_page_index(lua_State *L)
 	lua_pop(L, 2);
 	if (!p)
 		return 0;
+	if (params) {
+		/* the front matter as a table, made when first asked for: most
+		 * pages' tables never need it */
+		if (p->meta)
+			S_push_yval(L, p->meta);
+		else
+			lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, 1, "params");
+		return 1;
+	}
 	render_ctx *r = S_ctx(L);
 	char *s = key[0] == 's' ? S_page_summary(r, p) : S_body_html(r, 1, p, NULL);
 	if (!s)
@@ -310,12 +324,6 @@ static void S_push_page_table(render_ctx *r, page *p)
 			S_set_str(L, "printed", d);
 		}
 	}
-	if (p->meta)
-		S_push_yval(L, p->meta);
-	else
-		lua_newtable(L);
-	lua_setfield(L, -2, "params");
-
 	luaL_getmetatable(L, "jianbao.page");
 	lua_setmetatable(L, -2);
 
