@@ -451,9 +451,21 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 		return;
 	unsigned char *found = xcalloc(c->nmembers ? c->nmembers : 1, 1);
 	char key[8];
+	const unsigned char *u = (const unsigned char *)text;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t k = utf8_decode(text + i, len - i, &cp);
+		size_t k;
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((u[i] & 0xF0) == 0xE0 && i + 2 < len && (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+			/* the common case, a Chinese character: decoded in place */
+			cp = (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+			k = 3;
+		} else {
+			k = utf8_decode(text + i, len - i, &cp);
+		}
 		/* most characters start no name: skip the lookup */
 		if (cp >= 0x80 && (cp >= 0x10000 || (c->initials[cp >> 3] >> (cp & 7) & 1))) {
 			memcpy(key, text + i, k);

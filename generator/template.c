@@ -236,7 +236,15 @@ static void S_push_url(lua_State *L, const char *path)
 	}
 	while (*path == '/')
 		path++;
-	lua_pushfstring(L, "%s%s", site->base_path, path);
+	size_t a = strlen(site->base_path), b = strlen(path);
+	char small[512];
+	if (a + b <= sizeof small) {
+		memcpy(small, site->base_path, a);
+		memcpy(small + a, path, b);
+		lua_pushlstring(L, small, a + b);
+	} else {
+		lua_pushfstring(L, "%s%s", site->base_path, path);
+	}
 }
 
 static int S_url(lua_State *L)
@@ -287,21 +295,16 @@ static int S_issue_line(lua_State *L)
 	lua_Integer year = S_int_field(L, 1, "year");
 	lua_Integer issue = S_int_field(L, 1, "issue");
 	lua_Integer total = S_int_field(L, 1, "total");
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	if (year > 0) {
-		lua_pushfstring(L, "%I年", (LUAI_UACINT)year);
-		luaL_addvalue(&b);
-	}
-	if (issue > 0) {
-		lua_pushfstring(L, "第%I期", (LUAI_UACINT)issue);
-		luaL_addvalue(&b);
-	}
-	if (total > 0) {
-		lua_pushfstring(L, "%s总第%I期", (year > 0 || issue > 0) ? " " : "", (LUAI_UACINT)total);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
+	char s[128];
+	int n = 0;
+	if (year > 0)
+		n += snprintf(s + n, sizeof s - (size_t)n, "%lld年", (long long)year);
+	if (issue > 0)
+		n += snprintf(s + n, sizeof s - (size_t)n, "第%lld期", (long long)issue);
+	if (total > 0)
+		n += snprintf(s + n, sizeof s - (size_t)n, "%s总第%lld期", (year > 0 || issue > 0) ? " " : "",
+		              (long long)total);
+	lua_pushlstring(L, s, (size_t)n);
 	return 1;
 }
 

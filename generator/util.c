@@ -467,7 +467,12 @@ char *path_join(const char *a, const char *b)
 		n--;
 	while (*b == '/')
 		b++;
-	return xasprintf("%.*s/%s", (int)n, a, b);
+	size_t m = strlen(b);
+	char *out = xmalloc(n + m + 2);
+	memcpy(out, a, n);
+	out[n] = '/';
+	memcpy(out + n + 1, b, m + 1);
+	return out;
 }
 
 int path_is_safe_relative(const char *rel)
