@@ -660,7 +660,7 @@ static int S_malformed_tree(void)
  * bytes the two trees share at their start and at their end are skipped
  * without comparing entries, so a commit that changes one file in a folder
  * of many costs little more than finding the one entry that differs. */
-static int S_diff_trees(history_walk *w, const git_oid *old_id, const git_oid *new_id, const char *dir,
+static int S_diff_trees(history_walk *w, const git_oid *old_id, const git_oid *new_id, buf *dir,
                         changed_list *out)
 {
 	git_odb_object *nobj = S_tree_read(w, new_id), *oobj = NULL;
@@ -730,11 +730,19 @@ static int S_diff_trees(history_walk *w, const git_oid *old_id, const git_oid *n
 			git_oid_fromraw(&nid, ne.id);
 			if (ot == GIT_OBJECT_TREE)
 				git_oid_fromraw(&oid, oe.id);
-			char *path = path_join(dir, ne.name);
-			rc = S_diff_trees(w, ot == GIT_OBJECT_TREE ? &oid : NULL, &nid, path, out);
-			free(path);
+			size_t mark = dir->len;
+			if (mark)
+				buf_putc(dir, '/');
+			buf_put(dir, ne.name, ne.name_len);
+			rc = S_diff_trees(w, ot == GIT_OBJECT_TREE ? &oid : NULL, &nid, dir, out);
+			buf_truncate(dir, mark);
 		} else if (nt == GIT_OBJECT_BLOB) {
-			S_changed_push(out, path_join(dir, ne.name), ne.id);
+			size_t dn = dir->len, sep = dn ? 1 : 0;
+			char *path = xmalloc(dn + sep + ne.name_len + 1);
+			memcpy(path, buf_cstr(dir), dn);
+			path[dn] = '/';
+			memcpy(path + dn + sep, ne.name, ne.name_len + 1);
+			S_changed_push(out, path, ne.id);
 		}
 	}
 	git_odb_object_free(oobj);
@@ -823,7 +831,7 @@ static void S_read_shallow(source *s, oid_set *out)
 
 /* Removes from ch what a merge took unchanged from its other parents: a
  * merge changed a path only if it differs from every parent. */
-static void S_merge_filter(history_walk *w, git_commit **parents, unsigned nparents, const char *pfx,
+static void S_merge_filter(history_walk *w, git_commit **parents, unsigned nparents, const char *pfx, buf *dir,
                            const git_oid *tree_id, changed_list *ch)
 {
 	for (unsigned p = 1; p < nparents && ch->len; p++) {
@@ -833,7 +841,7 @@ static void S_merge_filter(history_walk *w, git_commit **parents, unsigned npare
 			continue; /* no such folder there: everything differs from it */
 		}
 		changed_list diff = {0};
-		if (!git_oid_equal(&other, tree_id) && S_diff_trees(w, &other, tree_id, pfx, &diff) < 0) {
+		if (!git_oid_equal(&other, tree_id) && S_diff_trees(w, &other, tree_id, dir, &diff) < 0) {
 			git_error_clear();
 			S_changed_free(&diff);
 			continue;
@@ -859,8 +867,15 @@ int source_history(source *s, const char *prefix, strmap *map)
 	if (s->mode == MODE_FOLDER || !s->commit)
 		return 0;
 	const char *pfx = (prefix && strcmp(prefix, ".") != 0) ? prefix : "";
+	/* the folder being compared, as path_join would write it */
+	buf dir = BUF_INIT;
+	size_t pn = strlen(pfx);
+	while (pn > 1 && pfx[pn - 1] == '/')
+		pn--;
+	buf_put(&dir, pfx, pn);
 	history_walk w = {0};
 	if (git_repository_odb(&w.odb, s->repo) < 0) {
+		buf_free(&dir);
 		diag_error(NULL, 0, 0, "cannot open the object database: %s", S_git_message());
 		return -1;
 	}
@@ -919,12 +934,12 @@ int source_history(source *s, const char *prefix, strmap *map)
 			changed_list ch = {0};
 			if (have_old && git_oid_equal(&old_id, &tree_id)) {
 				/* nothing below prefix changed */
-			} else if (S_diff_trees(&w, have_old ? &old_id : NULL, &tree_id, pfx, &ch) < 0) {
+			} else if (S_diff_trees(&w, have_old ? &old_id : NULL, &tree_id, &dir, &ch) < 0) {
 				diag_error(NULL, 0, 0, "cannot compare trees: %s", S_git_message());
 				rc = -1;
 			}
 			if (nparents > 1)
-				S_merge_filter(&w, parents, nparents, pfx, &tree_id, &ch);
+				S_merge_filter(&w, parents, nparents, pfx, &dir, &tree_id, &ch);
 			const git_signature *author = git_commit_author(c);
 			for (size_t i = 0; i < ch.len; i++)
 				S_history_record(map, ch.items[i].path, author, boundary);
@@ -941,6 +956,7 @@ int source_history(source *s, const char *prefix, strmap *map)
 	free(heap.items);
 	S_trees_free(&w);
 	git_odb_free(w.odb);
+	buf_free(&dir);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
 	/* The walk mapped the packs and filled their delta-base caches (tens of
 	 * MB in a large history); the rest of the build reads from the working
