@@ -964,6 +964,11 @@ int source_history(source *s, const char *prefix, strmap *map)
 	 * object database is opened again when next needed; the objects held
 	 * (s->commit, s->tree) stay valid. */
 	git_repository__cleanup(s->repo);
+	/* What is read after the walk (every page, twice, in revision mode)
+	 * goes through small pack windows, few of them mapped at a time:
+	 * mapped pack pages count as the process's memory. */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
 	S_oid_set_free(&seen);
 	S_oid_set_free(&shallow);
 
