@@ -64,7 +64,9 @@ source *source_open(const source_options *opts)
 
 	git_libgit2_init();
 	/* the history walk reads every object once and bypasses the cache;
-	 * what else reads objects (revision mode) needs only a small one */
+	 * what else reads objects (revision mode: folders, commits) needs
+	 * little of it.  The walk maps whole packs; source_history makes the
+	 * windows small when it is done. */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
 	/* objects come from the repository's own packs, whose checksums git
