@@ -41,6 +41,22 @@ static char *S_strip_slash(const char *p)
 	return xstrndup(p, n);
 }
 
+/* Revision mode reads every page from the packs, twice: through small
+ * windows, few of them mapped at a time, as mapped pack pages count as the
+ * process's memory.  The history walk, which reads a pack from end to end,
+ * maps it whole (S_large_windows) and is faster for it. */
+static void S_small_windows(void)
+{
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
+}
+
+static void S_large_windows(void)
+{
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 30);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+}
+
 source *source_open(const source_options *opts)
 {
 	source *s = xcalloc(1, sizeof *s);
@@ -65,10 +81,9 @@ source *source_open(const source_options *opts)
 	git_libgit2_init();
 	/* the history walk reads every object once and bypasses the cache;
 	 * what else reads objects (revision mode: folders, commits) needs
-	 * little of it.  The walk maps whole packs; source_history makes the
-	 * windows small when it is done. */
+	 * little of it */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+	S_small_windows();
 	/* objects come from the repository's own packs, whose checksums git
 	 * already verified; hashing each again only costs time */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
@@ -884,6 +899,7 @@ int source_history(source *s, const char *prefix, strmap *map)
 	/* every commit and tree is read once: storing them in libgit2's object
 	 * cache only costs time and memory */
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+	S_large_windows();
 	oid_set shallow = {0}, seen = {0};
 	if (s->shallow)
 		S_read_shallow(s, &shallow);
@@ -966,11 +982,7 @@ int source_history(source *s, const char *prefix, strmap *map)
 	 * object database is opened again when next needed; the objects held
 	 * (s->commit, s->tree) stay valid. */
 	git_repository__cleanup(s->repo);
-	/* What is read after the walk (every page, twice, in revision mode)
-	 * goes through small pack windows, few of them mapped at a time:
-	 * mapped pack pages count as the process's memory. */
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
+	S_small_windows();
 	S_oid_set_free(&seen);
 	S_oid_set_free(&shallow);
 
