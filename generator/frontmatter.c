@@ -7,13 +7,15 @@
 #include "diag.h"
 #include "util.h"
 
-void yval_free(yval *v)
+/* A tree while it is parsed: every node, array and string allocated on
+ * its own. */
+static void S_tree_free(yval *v)
 {
 	if (!v)
 		return;
 	free(v->str);
 	for (size_t i = 0; i < v->len; i++) {
-		yval_free(v->items[i]);
+		S_tree_free(v->items[i]);
 		if (v->keys)
 			free(v->keys[i]);
 	}
@@ -21,6 +23,88 @@ void yval_free(yval *v)
 	free(v->keys);
 	free(v->key_lines);
 	free(v->key_cols);
+	free(v);
+}
+
+/* A parsed tree is then copied into one block: nodes and arrays first (the
+ * root at its start), strings after them.  Front matter lives as long as
+ * the site model, and dozens of small allocations per page cost more than
+ * the values themselves. */
+#define S_ROUND(n) (((n) + sizeof(void *) - 1) & ~(sizeof(void *) - 1))
+
+static void S_measure(const yval *v, size_t *nodes, size_t *strings)
+{
+	*nodes += S_ROUND(sizeof *v);
+	if (v->str)
+		*strings += strlen(v->str) + 1;
+	if (!v->len)
+		return;
+	*nodes += S_ROUND(v->len * sizeof(yval *));
+	if (v->keys) {
+		*nodes += S_ROUND(v->len * sizeof(char *)) + 2 * S_ROUND(v->len * sizeof(int));
+		for (size_t i = 0; i < v->len; i++)
+			*strings += strlen(v->keys[i]) + 1;
+	}
+	for (size_t i = 0; i < v->len; i++)
+		S_measure(v->items[i], nodes, strings);
+}
+
+typedef struct packer {
+	char *nodes, *strings;
+} packer;
+
+static void *S_take(packer *pk, size_t n)
+{
+	void *p = pk->nodes;
+	pk->nodes += S_ROUND(n);
+	return p;
+}
+
+static char *S_take_string(packer *pk, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = memcpy(pk->strings, s, n);
+	pk->strings += n;
+	return p;
+}
+
+static yval *S_pack(packer *pk, const yval *v)
+{
+	yval *c = S_take(pk, sizeof *c);
+	*c = *v;
+	c->str = v->str ? S_take_string(pk, v->str) : NULL;
+	c->items = NULL;
+	c->keys = NULL;
+	c->key_lines = c->key_cols = NULL;
+	if (!v->len)
+		return c;
+	c->items = S_take(pk, v->len * sizeof(yval *));
+	if (v->keys) {
+		c->keys = S_take(pk, v->len * sizeof(char *));
+		c->key_lines = memcpy(S_take(pk, v->len * sizeof(int)), v->key_lines, v->len * sizeof(int));
+		c->key_cols = memcpy(S_take(pk, v->len * sizeof(int)), v->key_cols, v->len * sizeof(int));
+		for (size_t i = 0; i < v->len; i++)
+			c->keys[i] = S_take_string(pk, v->keys[i]);
+	}
+	for (size_t i = 0; i < v->len; i++)
+		c->items[i] = S_pack(pk, v->items[i]);
+	return c;
+}
+
+/* The tree v as one block; v is freed. */
+static yval *S_compact(yval *v)
+{
+	size_t nodes = 0, strings = 0;
+	S_measure(v, &nodes, &strings);
+	char *block = xmalloc(nodes + strings);
+	packer pk = {block, block + nodes};
+	yval *c = S_pack(&pk, v);
+	S_tree_free(v);
+	return c;
+}
+
+void yval_free(yval *v)
+{
 	free(v);
 }
 
@@ -174,7 +258,7 @@ static yval *S_node(yparse *p, yaml_event_t *ev)
 	p->depth--;
 	return v;
 fail:
-	yval_free(v);
+	S_tree_free(v);
 	return NULL;
 }
 
@@ -217,7 +301,7 @@ yval *yaml_parse_text(const char *file, int first_line, int first_col, const cha
 	}
 	yaml_parser_delete(&p.parser);
 	if (!ok) {
-		yval_free(root);
+		S_tree_free(root);
 		return NULL;
 	}
 	if (!root) {
@@ -226,7 +310,7 @@ yval *yaml_parse_text(const char *file, int first_line, int first_col, const cha
 		root->line = first_line;
 		root->col = first_col;
 	}
-	return root;
+	return S_compact(root);
 }
 
 /* Length of the line starting at p (without its line ending), and the

@@ -11,8 +11,8 @@ typedef enum yval_kind { YV_SCALAR, YV_SEQ, YV_MAP } yval_kind;
 typedef struct yval {
 	yval_kind kind;
 	int line, col; /* 1-based position in the source file */
-	char *str;     /* scalar text */
 	int plain;     /* scalar was written unquoted */
+	char *str;     /* scalar text */
 	struct yval **items; /* sequence items, or mapping values */
 	char **keys;         /* mapping keys (same index as items) */
 	int *key_lines, *key_cols;
@@ -32,12 +32,14 @@ int fm_parse(const char *file, const char *data, size_t len, fm_doc *out);
 void fm_doc_free(fm_doc *doc);
 
 /* Parses a standalone YAML text (e.g. a fenced block) whose first line is
- * line first_line of file.  Returns the root value or NULL (reported). */
+ * line first_line of file.  Returns the root value or NULL (reported).
+ * The whole tree (nodes, arrays and strings) is one allocation. */
 yval *yaml_parse_text(const char *file, int first_line, int first_col, const char *text, size_t len);
 
 yval *yval_get(const yval *map, const char *key);
 /* Index of key in map, or -1. */
 long yval_index(const yval *map, const char *key);
+/* Frees a tree returned by yaml_parse_text or fm_parse (its root only). */
 void yval_free(yval *v);
 const char *yval_kind_name(const yval *v);
 

@@ -11,13 +11,38 @@
 typedef struct fm_ctx {
 	const char *file;
 	const yval *meta;
+	strvec *owned; /* the page's copies of text that needed trimming */
 	int errors;
 	int last_line, last_col; /* of the last integer read */
 } fm_ctx;
 
-static const yval *S_field(fm_ctx *c, const char *key)
+static yval *S_field(fm_ctx *c, const char *key)
 {
 	return yval_get(c->meta, key);
+}
+
+/* What str_trim removes. */
+static int S_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* s without white space at both ends: s itself when it has none there,
+ * else a trimmed copy kept in c->owned; NULL when nothing is left. */
+static char *S_trimmed(fm_ctx *c, char *s)
+{
+	size_t n = strlen(s);
+	if (!n)
+		return NULL;
+	if (!S_space(s[0]) && !S_space(s[n - 1]))
+		return s;
+	char *t = xstrdup(s);
+	if (!*str_trim(t)) {
+		free(t);
+		return NULL;
+	}
+	strvec_push(c->owned, t);
+	return t;
 }
 
 static void S_type_error(fm_ctx *c, const yval *v, const char *key, const char *want)
@@ -29,10 +54,11 @@ static void S_type_error(fm_ctx *c, const yval *v, const char *key, const char *
 	c->errors++;
 }
 
-/* A string field; NULL when absent.  Scalars of any style are strings. */
+/* A string field, trimmed; NULL when absent.  Scalars of any style are
+ * strings.  The text belongs to the page (see S_trimmed). */
 static char *S_string(fm_ctx *c, const char *key)
 {
-	const yval *v = S_field(c, key);
+	yval *v = S_field(c, key);
 	if (!v)
 		return NULL;
 	if (v->kind != YV_SCALAR) {
@@ -41,8 +67,7 @@ static char *S_string(fm_ctx *c, const char *key)
 	}
 	if (v->plain && (strcmp(v->str, "~") == 0 || strcmp(v->str, "null") == 0 || !*v->str))
 		return NULL;
-	char *s = xstrdup(v->str);
-	return *str_trim(s) ? s : (free(s), NULL);
+	return S_trimmed(c, v->str);
 }
 
 /* A whole number in [min, max]; 0 when absent or wrong. */
@@ -104,14 +129,15 @@ static int S_date(fm_ctx *c, const char *key, jb_date *out)
 	return 1;
 }
 
+/* A list of words (or one word), each text belonging to the page. */
 static void S_strlist(fm_ctx *c, const char *key, strvec *out)
 {
-	const yval *v = S_field(c, key);
+	yval *v = S_field(c, key);
 	if (!v)
 		return;
 	if (v->kind == YV_SCALAR) {
 		if (*v->str)
-			strvec_push_copy(out, v->str);
+			strvec_push(out, v->str);
 		return;
 	}
 	if (v->kind != YV_SEQ) {
@@ -119,17 +145,14 @@ static void S_strlist(fm_ctx *c, const char *key, strvec *out)
 		return;
 	}
 	for (size_t i = 0; i < v->len; i++) {
-		const yval *item = v->items[i];
+		yval *item = v->items[i];
 		if (item->kind != YV_SCALAR) {
 			S_type_error(c, item, key, "a list of words");
 			continue;
 		}
-		char *s = str_trim(xstrdup(item->str));
-		if (!*s || strvec_contains(out, s)) {
-			free(s);
-			continue;
-		}
-		strvec_push(out, s);
+		char *s = S_trimmed(c, item->str);
+		if (s && !strvec_contains(out, s))
+			strvec_push(out, s);
 	}
 }
 
@@ -141,22 +164,10 @@ static void S_page_free(page *p)
 		return;
 	free(p->source);
 	free(p->slug);
-	free(p->title);
-	free(p->subtitle);
-	free(p->author);
-	free(p->description);
-	free(p->series);
-	free(p->publisher);
-	free(p->guidance);
-	free(p->editor);
-	strvec_free(&p->tags);
+	free(p->tags.items); /* the texts are in meta or owned */
+	strvec_free(&p->owned);
 	strvec_free(&p->authors);
-	free(p->number);
 	free(p->issuer_code);
-	free(p->issuer);
-	free(p->cc);
-	free(p->printed_by);
-	free(p->source_ref);
 	free(p->mentions);
 	yval_free(p->meta);
 	free(p);
@@ -261,7 +272,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	p->body_line = doc.body_line;
 	doc.meta = NULL;
 
-	fm_ctx c = {path, p->meta, 0, 0, 0};
+	fm_ctx c = {path, p->meta, &p->owned, 0, 0, 0};
 	p->title = S_string(&c, "title");
 	p->subtitle = S_string(&c, "subtitle");
 	p->author = S_string(&c, "author");
@@ -315,6 +326,8 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		p->title = md_take_title(&md, 0);
 		md_doc_free(&md);
 		p->title_from_heading = p->title != NULL;
+		if (p->title)
+			strvec_push(&p->owned, p->title);
 	}
 	free(data);
 
@@ -332,7 +345,6 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 			stem = path_join(dir, slug_override);
 			free(dir);
 		}
-		free(slug_override);
 	}
 
 	if (kind == PAGE_BULLETIN) {

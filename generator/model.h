@@ -48,6 +48,9 @@ typedef struct page {
 	char created[11], updated[11];
 	strvec authors;
 	yval *meta; /* the whole front matter (owned), for page.params */
+	/* The text fields above (title … source_ref, tags) point into meta when
+	 * its value needs no trimming; the others are copies kept here. */
+	strvec owned;
 	int body_line; /* first line of the Markdown body in the file */
 	struct page *prev, *next; /* older and newer issue */
 } page;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,22 @@ static char *S_strip_slash(const char *p)
 	return xstrndup(p, n);
 }
 
+/* Revision mode reads every page from the packs, twice: through small
+ * windows, few of them mapped at a time, as mapped pack pages count as the
+ * process's memory.  The history walk, which reads a pack from end to end,
+ * maps it whole (S_large_windows) and is faster for it. */
+static void S_small_windows(void)
+{
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
+}
+
+static void S_large_windows(void)
+{
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 30);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+}
+
 source *source_open(const source_options *opts)
 {
 	source *s = xcalloc(1, sizeof *s);
@@ -62,10 +79,11 @@ source *source_open(const source_options *opts)
 	}
 
 	git_libgit2_init();
-	/* the history walk reads every tree once; a big object cache only
-	 * costs memory */
+	/* the history walk reads every object once and bypasses the cache;
+	 * what else reads objects (revision mode: folders, commits) needs
+	 * little of it */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+	S_small_windows();
 	/* objects come from the repository's own packs, whose checksums git
 	 * already verified; hashing each again only costs time */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
@@ -444,6 +462,69 @@ static walk_item S_heap_pop(walk_heap *h)
 	return top;
 }
 
+/* A set of object ids, by open addressing: the ids are hashes already. */
+typedef struct oid_set {
+	git_oid *slots;
+	unsigned char *used;
+	size_t cap, count;
+} oid_set;
+
+static size_t S_oid_slot(const git_oid *id, size_t mask)
+{
+	size_t h;
+	memcpy(&h, id->id, sizeof h);
+	return h & mask;
+}
+
+static int S_oid_set_has(const oid_set *set, const git_oid *id)
+{
+	if (!set->cap)
+		return 0;
+	size_t mask = set->cap - 1;
+	for (size_t i = S_oid_slot(id, mask); set->used[i]; i = (i + 1) & mask)
+		if (git_oid_equal(&set->slots[i], id))
+			return 1;
+	return 0;
+}
+
+/* Adds id; returns 1 when it was not there yet. */
+static int S_oid_set_add(oid_set *set, const git_oid *id)
+{
+	if ((set->count + 1) * 2 > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 256, mask = cap - 1;
+		git_oid *slots = xmalloc(cap * sizeof *slots);
+		unsigned char *used = xcalloc(cap, 1);
+		for (size_t i = 0; i < set->cap; i++) {
+			if (!set->used[i])
+				continue;
+			size_t j = S_oid_slot(&set->slots[i], mask);
+			while (used[j])
+				j = (j + 1) & mask;
+			used[j] = 1;
+			git_oid_cpy(&slots[j], &set->slots[i]);
+		}
+		free(set->slots);
+		free(set->used);
+		set->slots = slots;
+		set->used = used;
+		set->cap = cap;
+	}
+	size_t mask = set->cap - 1, i = S_oid_slot(id, mask);
+	for (; set->used[i]; i = (i + 1) & mask)
+		if (git_oid_equal(&set->slots[i], id))
+			return 0;
+	set->used[i] = 1;
+	git_oid_cpy(&set->slots[i], id);
+	set->count++;
+	return 1;
+}
+
+static void S_oid_set_free(oid_set *set)
+{
+	free(set->slots);
+	free(set->used);
+}
+
 typedef struct changed {
 	char *path;
 	git_oid oid;
@@ -454,93 +535,282 @@ typedef struct changed_list {
 	size_t len, cap;
 } changed_list;
 
-static void S_changed_push(changed_list *l, char *path, const git_oid *oid)
+static void S_changed_push(changed_list *l, char *path, const unsigned char *raw_id)
 {
 	if (l->len == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
 		l->items = xrealloc(l->items, l->cap * sizeof(changed));
 	}
 	l->items[l->len].path = path;
-	git_oid_cpy(&l->items[l->len].oid, oid);
+	git_oid_fromraw(&l->items[l->len].oid, raw_id);
 	l->len++;
 }
 
-/* Subtree of root at prefix, or NULL. */
-static git_tree *S_subtree(git_repository *repo, git_tree *root, const char *prefix)
+static void S_changed_free(changed_list *l)
 {
-	git_tree *t = NULL;
-	if (!prefix || !*prefix || strcmp(prefix, ".") == 0) {
-		if (git_tree_dup(&t, root) < 0)
-			t = NULL;
-		return t;
-	}
-	git_tree_entry *e = NULL;
-	if (git_tree_entry_bypath(&e, root, prefix) < 0) {
-		git_error_clear();
-		return NULL;
-	}
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE && git_tree_lookup(&t, repo, git_tree_entry_id(e)) < 0)
-		t = NULL;
-	git_tree_entry_free(e);
-	return t;
+	for (size_t i = 0; i < l->len; i++)
+		free(l->items[i].path);
+	free(l->items);
 }
 
-/* Appends to out every blob of new_tree that differs from old_tree (which
- * may be NULL), recursing only into subtrees whose ids differ. */
-static int S_diff_trees(git_repository *repo, git_tree *old_tree, git_tree *new_tree, const char *dir,
-                        changed_list *out)
+/* Trees are read raw from the object database and compared as bytes.  The
+ * trees read for one commit are kept until the next commit is done: in a
+ * walk newest first the next commit is usually this one's parent, whose
+ * trees were just read as the old side of the comparison.  Large trees
+ * (a folder of hundreds of folders) are above libgit2's cache limit for
+ * trees, so without this each would be read and inflated twice. */
+#define TREES_KEPT 64
+
+typedef struct kept_tree {
+	git_oid id;
+	git_odb_object *obj;
+} kept_tree;
+
+typedef struct history_walk {
+	git_odb *odb;
+	kept_tree cur[TREES_KEPT], prev[TREES_KEPT];
+	size_t ncur, nprev;
+} history_walk;
+
+/* The raw tree id (a new reference), or NULL with libgit2's error set. */
+static git_odb_object *S_tree_read(history_walk *w, const git_oid *id)
 {
-	/* both entry lists are in git's tree order: walk them side by side */
-	size_t n = git_tree_entrycount(new_tree), on = old_tree ? git_tree_entrycount(old_tree) : 0, j = 0;
-	for (size_t i = 0; i < n; i++) {
-		const git_tree_entry *ne = git_tree_entry_byindex(new_tree, i);
-		const char *name = git_tree_entry_name(ne);
-		const git_tree_entry *oe = NULL;
-		while (j < on && git_tree_entry_cmp(git_tree_entry_byindex(old_tree, j), ne) < 0)
-			j++;
-		if (j < on && git_tree_entry_cmp(git_tree_entry_byindex(old_tree, j), ne) == 0)
-			oe = git_tree_entry_byindex(old_tree, j);
-		if (oe && git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(ne)) &&
-		    git_tree_entry_type(oe) == git_tree_entry_type(ne))
-			continue;
-		char *path = path_join(dir, name);
-		if (git_tree_entry_type(ne) == GIT_OBJECT_TREE) {
-			git_tree *nsub = NULL, *osub = NULL;
-			if (git_tree_lookup(&nsub, repo, git_tree_entry_id(ne)) < 0) {
-				free(path);
-				return -1;
-			}
-			if (oe && git_tree_entry_type(oe) == GIT_OBJECT_TREE &&
-			    git_tree_lookup(&osub, repo, git_tree_entry_id(oe)) < 0)
-				osub = NULL;
-			int rc = S_diff_trees(repo, osub, nsub, path, out);
-			git_tree_free(osub);
-			git_tree_free(nsub);
-			free(path);
-			if (rc < 0)
-				return -1;
-		} else if (git_tree_entry_type(ne) == GIT_OBJECT_BLOB) {
-			S_changed_push(out, path, git_tree_entry_id(ne));
-		} else {
-			free(path);
+	git_odb_object *obj = NULL;
+	for (size_t i = 0; i < w->ncur; i++)
+		if (git_oid_equal(&w->cur[i].id, id)) {
+			git_odb_object_dup(&obj, w->cur[i].obj);
+			return obj;
+		}
+	for (size_t i = 0; i < w->nprev && !obj; i++)
+		if (git_oid_equal(&w->prev[i].id, id))
+			git_odb_object_dup(&obj, w->prev[i].obj);
+	if (!obj) {
+		if (git_odb_read(&obj, w->odb, id) < 0)
+			return NULL;
+		if (git_odb_object_type(obj) != GIT_OBJECT_TREE) {
+			git_odb_object_free(obj);
+			git_error_set_str(GIT_ERROR_OBJECT, "a tree entry of a folder names an object that is not a tree");
+			return NULL;
 		}
 	}
+	if (w->ncur < TREES_KEPT) {
+		git_oid_cpy(&w->cur[w->ncur].id, id);
+		git_odb_object_dup(&w->cur[w->ncur].obj, obj);
+		w->ncur++;
+	}
+	return obj;
+}
+
+/* Called after each commit: what it read stays for the next one. */
+static void S_trees_next(history_walk *w)
+{
+	for (size_t i = 0; i < w->nprev; i++)
+		git_odb_object_free(w->prev[i].obj);
+	memcpy(w->prev, w->cur, w->ncur * sizeof w->cur[0]);
+	w->nprev = w->ncur;
+	w->ncur = 0;
+}
+
+static void S_trees_free(history_walk *w)
+{
+	S_trees_next(w);
+	S_trees_next(w);
+}
+
+/* One entry of a raw tree: "<octal mode> <name>\0<20-byte id>". */
+typedef struct raw_entry {
+	const char *name; /* NUL-terminated in the tree's data */
+	size_t name_len;
+	unsigned mode;
+	const unsigned char *id;
+	size_t size; /* bytes of the whole entry */
+} raw_entry;
+
+static int S_entry_at(const unsigned char *p, const unsigned char *end, raw_entry *e)
+{
+	const unsigned char *q = p;
+	unsigned mode = 0;
+	while (q < end && *q >= '0' && *q <= '7')
+		mode = mode << 3 | (unsigned)(*q++ - '0');
+	if (q == p || q >= end || *q != ' ')
+		return -1;
+	const unsigned char *name = ++q;
+	while (q < end && *q)
+		q++;
+	if (q == name || (size_t)(end - q) < 1 + GIT_OID_RAWSZ)
+		return -1;
+	e->name = (const char *)name;
+	e->name_len = (size_t)(q - name);
+	e->mode = mode;
+	e->id = q + 1;
+	e->size = (size_t)(q + 1 + GIT_OID_RAWSZ - p);
 	return 0;
 }
 
-/* 1 when the blob at path in tree has id oid. */
-static int S_tree_has(git_tree *tree, const char *path, const git_oid *oid)
+/* As git_tree_entry_type. */
+static git_object_t S_entry_type(unsigned mode)
 {
-	if (!tree)
-		return 0;
-	git_tree_entry *e = NULL;
-	if (git_tree_entry_bypath(&e, tree, path) < 0) {
-		git_error_clear();
-		return 0;
+	if ((mode & 0170000) == 0160000)
+		return GIT_OBJECT_COMMIT;
+	if ((mode & 0170000) == 0040000)
+		return GIT_OBJECT_TREE;
+	return GIT_OBJECT_BLOB;
+}
+
+/* git's tree order (git_tree_entry_cmp): a folder sorts as if its name
+ * ended in '/'. */
+static int S_entry_cmp(const raw_entry *a, const raw_entry *b)
+{
+	size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+	int c = memcmp(a->name, b->name, n);
+	if (c)
+		return c;
+	unsigned ca = n < a->name_len ? (unsigned char)a->name[n] : S_entry_type(a->mode) == GIT_OBJECT_TREE ? '/' : 0;
+	unsigned cb = n < b->name_len ? (unsigned char)b->name[n] : S_entry_type(b->mode) == GIT_OBJECT_TREE ? '/' : 0;
+	return ca < cb ? -1 : ca > cb;
+}
+
+static int S_malformed_tree(void)
+{
+	git_error_set_str(GIT_ERROR_OBJECT, "malformed tree object");
+	return -1;
+}
+
+/* Appends to out every blob of tree new_id that differs from tree old_id
+ * (which may be NULL), recursing only into subtrees whose ids differ.
+ * Both entry lists are in git's tree order and walked side by side; the
+ * bytes the two trees share at their start and at their end are skipped
+ * without comparing entries, so a commit that changes one file in a folder
+ * of many costs little more than finding the one entry that differs. */
+static int S_diff_trees(history_walk *w, const git_oid *old_id, const git_oid *new_id, buf *dir,
+                        changed_list *out)
+{
+	git_odb_object *nobj = S_tree_read(w, new_id), *oobj = NULL;
+	if (!nobj)
+		return -1;
+	if (old_id && !(oobj = S_tree_read(w, old_id)))
+		git_error_clear(); /* unreadable: everything in new counts as changed */
+	const unsigned char *n = git_odb_object_data(nobj), *nend = n + git_odb_object_size(nobj);
+	const unsigned char *o = oobj ? git_odb_object_data(oobj) : NULL;
+	const unsigned char *oend = o ? o + git_odb_object_size(oobj) : NULL;
+	size_t head = 0, tail = 0;
+	if (o) {
+		size_t nlen = (size_t)(nend - n), olen = (size_t)(oend - o), m = nlen < olen ? nlen : olen;
+		while (head + 64 <= m && memcmp(n + head, o + head, 64) == 0)
+			head += 64;
+		while (head < m && n[head] == o[head])
+			head++;
+		m -= head;
+		while (tail + 64 <= m && memcmp(nend - tail - 64, oend - tail - 64, 64) == 0)
+			tail += 64;
+		while (tail < m && nend[-(ptrdiff_t)tail - 1] == oend[-(ptrdiff_t)tail - 1])
+			tail++;
 	}
-	int same = git_oid_equal(git_tree_entry_id(e), oid);
-	git_tree_entry_free(e);
-	return same;
+	int rc = 0;
+	raw_entry ne, oe;
+	const unsigned char *p = n, *q;
+	/* entries wholly inside the shared head are the same on both sides:
+	 * step over them by their NUL after the name and the 20-byte id */
+	for (;;) {
+		const unsigned char *z = memchr(p, 0, (size_t)(nend - p));
+		if (!z || (size_t)(z - n) + 1 + GIT_OID_RAWSZ > head)
+			break;
+		p = z + 1 + GIT_OID_RAWSZ;
+	}
+	q = o ? o + (p - n) : NULL;
+	while (p < nend && rc == 0) {
+		/* the rest lies in the shared tail: nothing more differs */
+		if (q && nend - p == oend - q && (size_t)(nend - p) <= tail)
+			break;
+		if (S_entry_at(p, nend, &ne) < 0) {
+			rc = S_malformed_tree();
+			break;
+		}
+		p += ne.size;
+		int matched = 0;
+		while (q && q < oend) {
+			if (S_entry_at(q, oend, &oe) < 0) {
+				rc = S_malformed_tree();
+				break;
+			}
+			int c = S_entry_cmp(&oe, &ne);
+			if (c > 0)
+				break;
+			q += oe.size;
+			if (c == 0) {
+				matched = 1;
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+		git_object_t nt = S_entry_type(ne.mode), ot = matched ? S_entry_type(oe.mode) : GIT_OBJECT_INVALID;
+		if (matched && nt == ot && memcmp(ne.id, oe.id, GIT_OID_RAWSZ) == 0)
+			continue;
+		if (nt == GIT_OBJECT_TREE) {
+			git_oid nid, oid;
+			git_oid_fromraw(&nid, ne.id);
+			if (ot == GIT_OBJECT_TREE)
+				git_oid_fromraw(&oid, oe.id);
+			size_t mark = dir->len;
+			if (mark)
+				buf_putc(dir, '/');
+			buf_put(dir, ne.name, ne.name_len);
+			rc = S_diff_trees(w, ot == GIT_OBJECT_TREE ? &oid : NULL, &nid, dir, out);
+			buf_truncate(dir, mark);
+		} else if (nt == GIT_OBJECT_BLOB) {
+			size_t dn = dir->len, sep = dn ? 1 : 0;
+			char *path = xmalloc(dn + sep + ne.name_len + 1);
+			memcpy(path, buf_cstr(dir), dn);
+			path[dn] = '/';
+			memcpy(path + dn + sep, ne.name, ne.name_len + 1);
+			S_changed_push(out, path, ne.id);
+		}
+	}
+	git_odb_object_free(oobj);
+	git_odb_object_free(nobj);
+	return rc;
+}
+
+/* The id of the folder at prefix in the tree root: 0; 1 when there is no
+ * such folder (or it cannot be read); -1 when root itself cannot be read. */
+static int S_subtree_id(history_walk *w, const git_oid *root, const char *prefix, git_oid *out)
+{
+	git_oid cur;
+	git_oid_cpy(&cur, root);
+	git_odb_object *obj = S_tree_read(w, &cur);
+	if (!obj)
+		return -1;
+	for (const char *p = prefix; *p;) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		size_t len = strcspn(p, "/");
+		if (!obj && !(obj = S_tree_read(w, &cur))) {
+			git_error_clear();
+			return 1;
+		}
+		const unsigned char *d = git_odb_object_data(obj), *end = d + git_odb_object_size(obj);
+		raw_entry e;
+		int found = 0;
+		for (; d < end && S_entry_at(d, end, &e) == 0; d += e.size) {
+			if (e.name_len == len && memcmp(e.name, p, len) == 0) {
+				found = S_entry_type(e.mode) == GIT_OBJECT_TREE;
+				if (found)
+					git_oid_fromraw(&cur, e.id);
+				break;
+			}
+		}
+		git_odb_object_free(obj);
+		obj = NULL;
+		if (!found)
+			return 1;
+		p += len;
+	}
+	git_odb_object_free(obj);
+	git_oid_cpy(out, &cur);
+	return 0;
 }
 
 static void S_history_record(strmap *map, const char *path, const git_signature *author, int boundary)
@@ -562,7 +832,7 @@ static void S_history_record(strmap *map, const char *path, const git_signature 
 }
 
 /* The commits whose parents a shallow clone cut off, from $GIT_DIR/shallow. */
-static void S_read_shallow(source *s, strmap *out)
+static void S_read_shallow(source *s, oid_set *out)
 {
 	char *path = path_join(git_repository_path(s->repo), "shallow");
 	char *data = NULL;
@@ -570,13 +840,48 @@ static void S_read_shallow(source *s, strmap *out)
 	if (file_read(path, &data, &len) == 0) {
 		char *save = NULL;
 		for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			git_oid id;
 			str_trim(line);
-			if (strlen(line) == GIT_OID_HEXSZ)
-				strmap_put(out, line, (void *)1);
+			if (strlen(line) == GIT_OID_HEXSZ && git_oid_fromstr(&id, line) == 0)
+				S_oid_set_add(out, &id);
 		}
 	}
+	git_error_clear();
 	free(data);
 	free(path);
+}
+
+/* Removes from ch what a merge took unchanged from its other parents: a
+ * merge changed a path only if it differs from every parent. */
+static void S_merge_filter(history_walk *w, git_commit **parents, unsigned nparents, const char *pfx, buf *dir,
+                           const git_oid *tree_id, changed_list *ch)
+{
+	for (unsigned p = 1; p < nparents && ch->len; p++) {
+		git_oid other;
+		if (!parents[p] || S_subtree_id(w, git_commit_tree_id(parents[p]), pfx, &other) != 0) {
+			git_error_clear();
+			continue; /* no such folder there: everything differs from it */
+		}
+		changed_list diff = {0};
+		if (!git_oid_equal(&other, tree_id) && S_diff_trees(w, &other, tree_id, dir, &diff) < 0) {
+			git_error_clear();
+			S_changed_free(&diff);
+			continue;
+		}
+		strmap differs = STRMAP_INIT;
+		for (size_t i = 0; i < diff.len; i++)
+			strmap_put(&differs, diff.items[i].path, (void *)1);
+		size_t kept = 0;
+		for (size_t i = 0; i < ch->len; i++) {
+			if (strmap_get(&differs, ch->items[i].path))
+				ch->items[kept++] = ch->items[i];
+			else
+				free(ch->items[i].path);
+		}
+		ch->len = kept;
+		strmap_free(&differs, NULL);
+		S_changed_free(&diff);
+	}
 }
 
 int source_history(source *s, const char *prefix, strmap *map)
@@ -584,10 +889,25 @@ int source_history(source *s, const char *prefix, strmap *map)
 	if (s->mode == MODE_FOLDER || !s->commit)
 		return 0;
 	const char *pfx = (prefix && strcmp(prefix, ".") != 0) ? prefix : "";
-	strmap shallow = STRMAP_INIT;
+	/* the folder being compared, as path_join would write it */
+	buf dir = BUF_INIT;
+	size_t pn = strlen(pfx);
+	while (pn > 1 && pfx[pn - 1] == '/')
+		pn--;
+	buf_put(&dir, pfx, pn);
+	history_walk w = {0};
+	if (git_repository_odb(&w.odb, s->repo) < 0) {
+		buf_free(&dir);
+		diag_error(NULL, 0, 0, "cannot open the object database: %s", S_git_message());
+		return -1;
+	}
+	/* every commit and tree is read once: storing them in libgit2's object
+	 * cache only costs time and memory */
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+	S_large_windows();
+	oid_set shallow = {0}, seen = {0};
 	if (s->shallow)
 		S_read_shallow(s, &shallow);
-	strmap seen = STRMAP_INIT;
 	walk_heap heap = {0};
 	size_t seq = 0;
 	int rc = 0;
@@ -597,16 +917,14 @@ int source_history(source *s, const char *prefix, strmap *map)
 	git_commit *start = NULL;
 	git_commit_dup(&start, s->commit);
 	S_heap_push(&heap, (walk_item){start, git_commit_time(start), seq++});
-	strmap_put(&seen, s->commit_hex, (void *)1);
+	S_oid_set_add(&seen, git_commit_id(s->commit));
 
 	while (heap.len && rc == 0) {
 		walk_item it = S_heap_pop(&heap);
 		git_commit *c = it.commit;
 		unsigned nparents = git_commit_parentcount(c);
 		git_commit **parents = xcalloc(nparents ? nparents : 1, sizeof(git_commit *));
-		char chex[GIT_OID_HEXSZ + 1];
-		git_oid_tostr(chex, sizeof chex, git_commit_id(c));
-		int boundary = strmap_get(&shallow, chex) != NULL;
+		int boundary = S_oid_set_has(&shallow, git_commit_id(c));
 		for (unsigned i = 0; i < nparents; i++) {
 			if (git_commit_parent(&parents[i], c, i) < 0) {
 				git_error_clear();
@@ -614,10 +932,7 @@ int source_history(source *s, const char *prefix, strmap *map)
 				boundary = 1; /* the parent is not in this (shallow) clone */
 				continue;
 			}
-			char hex[GIT_OID_HEXSZ + 1];
-			git_oid_tostr(hex, sizeof hex, git_commit_id(parents[i]));
-			if (!strmap_get(&seen, hex)) {
-				strmap_put(&seen, hex, (void *)1);
+			if (S_oid_set_add(&seen, git_commit_id(parents[i]))) {
 				git_commit *dup = NULL;
 				git_commit_dup(&dup, parents[i]);
 				S_heap_push(&heap, (walk_item){dup, git_commit_time(dup), seq++});
@@ -628,50 +943,32 @@ int source_history(source *s, const char *prefix, strmap *map)
 				git_oid_tostr(first_boundary, sizeof first_boundary, git_commit_id(c));
 		}
 
-		git_tree *root = NULL, *tree = NULL;
-		if (git_commit_tree(&root, c) < 0) {
+		git_oid tree_id, old_id;
+		int have = S_subtree_id(&w, git_commit_tree_id(c), pfx, &tree_id);
+		if (have < 0) {
 			diag_error(NULL, 0, 0, "cannot read a commit's tree: %s", S_git_message());
 			rc = -1;
-		} else {
-			tree = S_subtree(s->repo, root, pfx);
-		}
-		if (tree) {
-			git_tree *proot = NULL, *ptree = NULL;
-			if (nparents > 0 && parents[0] && git_commit_tree(&proot, parents[0]) == 0)
-				ptree = S_subtree(s->repo, proot, pfx);
+		} else if (have == 0) {
+			int have_old = 0;
+			if (nparents > 0 && parents[0]) {
+				have_old = S_subtree_id(&w, git_commit_tree_id(parents[0]), pfx, &old_id) == 0;
+				git_error_clear();
+			}
 			changed_list ch = {0};
-			if (S_diff_trees(s->repo, ptree, tree, pfx, &ch) < 0) {
+			if (have_old && git_oid_equal(&old_id, &tree_id)) {
+				/* nothing below prefix changed */
+			} else if (S_diff_trees(&w, have_old ? &old_id : NULL, &tree_id, &dir, &ch) < 0) {
 				diag_error(NULL, 0, 0, "cannot compare trees: %s", S_git_message());
 				rc = -1;
 			}
-			/* A merge changed a path only if it differs from every parent. */
-			git_tree **others = NULL;
-			if (nparents > 1) {
-				others = xcalloc(nparents, sizeof(git_tree *));
-				for (unsigned i = 1; i < nparents; i++)
-					if (parents[i])
-						git_commit_tree(&others[i], parents[i]);
-			}
+			if (nparents > 1)
+				S_merge_filter(&w, parents, nparents, pfx, &dir, &tree_id, &ch);
 			const git_signature *author = git_commit_author(c);
-			for (size_t i = 0; i < ch.len; i++) {
-				int same = 0;
-				for (unsigned p = 1; p < nparents && !same; p++)
-					same = S_tree_has(others[p], ch.items[i].path, &ch.items[i].oid);
-				if (!same)
-					S_history_record(map, ch.items[i].path, author, boundary);
-				free(ch.items[i].path);
-			}
-			free(ch.items);
-			if (others) {
-				for (unsigned i = 0; i < nparents; i++)
-					git_tree_free(others[i]);
-				free(others);
-			}
-			git_tree_free(ptree);
-			git_tree_free(proot);
+			for (size_t i = 0; i < ch.len; i++)
+				S_history_record(map, ch.items[i].path, author, boundary);
+			S_changed_free(&ch);
 		}
-		git_tree_free(tree);
-		git_tree_free(root);
+		S_trees_next(&w);
 		for (unsigned i = 0; i < nparents; i++)
 			git_commit_free(parents[i]);
 		free(parents);
@@ -680,8 +977,19 @@ int source_history(source *s, const char *prefix, strmap *map)
 	while (heap.len)
 		git_commit_free(S_heap_pop(&heap).commit);
 	free(heap.items);
-	strmap_free(&seen, NULL);
-	strmap_free(&shallow, NULL);
+	S_trees_free(&w);
+	git_odb_free(w.odb);
+	buf_free(&dir);
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
+	/* The walk mapped the packs and filled their delta-base caches (tens of
+	 * MB in a large history); the rest of the build reads from the working
+	 * tree or only a few objects, so let libgit2 drop all of it.  Its
+	 * object database is opened again when next needed; the objects held
+	 * (s->commit, s->tree) stay valid. */
+	git_repository__cleanup(s->repo);
+	S_small_windows();
+	S_oid_set_free(&seen);
+	S_oid_set_free(&shallow);
 
 	if (boundaries) {
 		size_t unknown = 0;

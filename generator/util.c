@@ -259,7 +259,9 @@ void strmap_free(strmap *m, void (*free_value)(void *))
 void strvec_push(strvec *v, char *owned)
 {
 	if (v->len == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 8;
+		/* most lists are short (a page's tags or authors) and live as
+		 * long as the model: start small */
+		v->cap = v->cap ? v->cap * 2 : 2;
 		v->items = xrealloc(v->items, v->cap * sizeof(char *));
 	}
 	v->items[v->len++] = owned;

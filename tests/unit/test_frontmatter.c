@@ -48,6 +48,37 @@ TEST(typed_values_and_positions)
 	fm_doc_free(&d);
 }
 
+TEST(nested_tree_keeps_keys_positions_and_order)
+{
+	fm_doc d;
+	const char *t = "---\nstats:\n  students:\n    x: [2021, 2022]\n    y: {a: 1, b: \"two\"}\n"
+	                "  empty: []\nlast: ~\n---\n";
+	CHECK_INT(S_parse(t, &d), 0);
+	CHECK(d.meta && d.meta->len == 2);
+	if (!d.meta || d.meta->len != 2)
+		return;
+	CHECK_STR(d.meta->keys[0], "stats");
+	CHECK_STR(d.meta->keys[1], "last");
+	CHECK_INT(d.meta->key_lines[1], 7);
+	CHECK_INT(d.meta->key_cols[1], 1);
+	yval *st = yval_get(d.meta, "stats");
+	yval *students = yval_get(st, "students");
+	CHECK(students && students->kind == YV_MAP && students->len == 2);
+	CHECK_INT(st ? st->key_lines[0] : 0, 3);
+	CHECK_INT(st ? st->key_cols[0] : 0, 3);
+	yval *x = yval_get(students, "x");
+	CHECK(x && x->kind == YV_SEQ && x->len == 2);
+	CHECK_STR(x && x->len == 2 ? x->items[1]->str : NULL, "2022");
+	CHECK_INT(x && x->len == 2 ? x->items[1]->col : 0, 15);
+	yval *y = yval_get(students, "y");
+	CHECK_STR(yval_get(y, "b") ? yval_get(y, "b")->str : NULL, "two");
+	CHECK(yval_get(y, "b") && !yval_get(y, "b")->plain);
+	yval *empty = yval_get(st, "empty");
+	CHECK(empty && empty->kind == YV_SEQ && empty->len == 0 && empty->items == NULL);
+	CHECK_STR(yval_get(d.meta, "last") ? yval_get(d.meta, "last")->str : NULL, "~");
+	fm_doc_free(&d);
+}
+
 TEST(crlf_and_bom)
 {
 	fm_doc d;
@@ -107,6 +138,7 @@ int main(void)
 	h_suite = "frontmatter";
 	RUN(no_front_matter);
 	RUN(typed_values_and_positions);
+	RUN(nested_tree_keeps_keys_positions_and_order);
 	RUN(crlf_and_bom);
 	RUN(unterminated_block_is_an_error_at_1_1);
 	RUN(yaml_syntax_error_position);

@@ -106,6 +106,34 @@ TEST(typed_field_errors_name_value_position)
 	model_free(&m);
 }
 
+/* Text fields are trimmed; page.params keeps the front matter as written. */
+TEST(text_fields_trimmed_params_as_written)
+{
+	remove_tree(S_dir);
+	S_write("content/bulletins/2024/01.md", "---\ntitle: \" 甲 \"\nseries: 简报\nissue: 1\ndate: 2024-01-11\n"
+	                                        "editor: \"  \"\ntags: [\" a\", a, b, \"\"]\n---\n");
+	S_write("content/pages/x.md", "---\nsubtitle: s\n---\n# 标题\n");
+	site_model m;
+	CHECK_INT(S_load(&m), 0);
+	CHECK_INT(m.nbulletins, 1);
+	CHECK_INT(m.npages, 1);
+	if (m.nbulletins != 1 || m.npages != 1)
+		return;
+	page *b = m.bulletins[0];
+	CHECK_STR(b->title, "甲");
+	CHECK_STR(yval_get(b->meta, "title")->str, " 甲 ");
+	CHECK_STR(b->series, "简报");
+	CHECK(b->editor == NULL);
+	CHECK_INT(b->tags.len, 2);
+	if (b->tags.len == 2) {
+		CHECK_STR(b->tags.items[0], "a");
+		CHECK_STR(b->tags.items[1], "b");
+	}
+	CHECK_STR(m.pages[0]->title, "标题");
+	CHECK_STR(m.pages[0]->subtitle, "s");
+	model_free(&m);
+}
+
 TEST(slug_override_is_validated)
 {
 	remove_tree(S_dir);
@@ -141,6 +169,7 @@ int main(void)
 	RUN(bulletins_sorted_with_prev_next);
 	RUN(file_without_front_matter);
 	RUN(typed_field_errors_name_value_position);
+	RUN(text_fields_trimmed_params_as_written);
 	RUN(slug_override_is_validated);
 	RUN(drafts_and_invalid_utf8);
 	remove_tree(S_dir);

@@ -131,6 +131,92 @@ TEST(one_walk_gives_created_updated_authors)
 	source_free(src);
 }
 
+/* The walk compares trees byte-wise and skips what two trees share: a
+ * change deep in a large folder, names that sort around a folder's
+ * implicit '/', a file replaced by a folder, a mode-only change and the
+ * two sides of a merge (plus a change made in the merge itself). */
+TEST(walk_large_folder_renames_modes_and_merges)
+{
+	S_sh("find . -mindepth 1 -delete && git init -q -b main .");
+	S_sh("mkdir -p content/big && for i in $(seq 10 49); do mkdir content/big/d$i; printf '%s' $i > content/big/d$i/f.md; "
+	     "done; mkdir content/big/a; printf a > content/big/a/in.md; printf a > content/big/a.md; printf a > content/big/a-b");
+	S_file("content/x.md", "x");
+	S_commit("Ann", "2023-01-01T10:00:00+00:00", "one");
+	S_file("content/big/d17/f.md", "changed");
+	S_commit("Bo", "2023-01-02T10:00:00+00:00", "two");
+	S_sh("chmod +x content/big/d45/f.md");
+	S_commit("Cy", "2023-01-03T10:00:00+00:00", "mode only");
+	S_sh("rm content/x.md && mkdir content/x.md && printf in > content/x.md/in.md && printf b > content/big/a/in.md && "
+	     "printf b > content/big/a.md");
+	S_commit("Di", "2023-01-04T10:00:00+00:00", "file to folder");
+	S_sh("git checkout -q -b side");
+	S_file("content/big/d12/f.md", "side");
+	S_commit("Ed", "2023-01-05T10:00:00+00:00", "side");
+	S_sh("git checkout -q main");
+	S_file("content/big/d48/f.md", "main");
+	S_commit("Fay", "2023-01-06T10:00:00+00:00", "main");
+	S_sh("GIT_AUTHOR_NAME=Gus GIT_AUTHOR_DATE=2023-01-07T10:00:00+00:00 GIT_COMMITTER_DATE=2023-01-07T10:00:00+00:00 "
+	     "git merge -q --no-ff --no-commit side && printf merged > content/big/d20/f.md && git add -A && "
+	     "GIT_AUTHOR_NAME=Gus GIT_AUTHOR_DATE=2023-01-07T10:00:00+00:00 GIT_COMMITTER_DATE=2023-01-07T10:00:00+00:00 "
+	     "git commit -q --no-edit");
+
+	source_options so = {.repo_dir = S_dir};
+	source *src = source_open(&so);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	strmap m = STRMAP_INIT;
+	CHECK_INT(source_history(src, "content", &m), 0);
+	CHECK_INT(m.count, 45); /* 40 + a/in.md, a.md, a-b, x.md, x.md/in.md */
+	char d[11];
+	struct {
+		const char *path, *updated, *authors;
+	} want[] = {
+		{"content/big/d10/f.md", "2023-01-01", "Ann"},
+		{"content/big/d17/f.md", "2023-01-02", "Bo,Ann"},
+		{"content/big/d45/f.md", "2023-01-01", "Ann"},
+		{"content/big/a/in.md", "2023-01-04", "Di,Ann"},
+		{"content/big/a.md", "2023-01-04", "Di,Ann"},
+		{"content/big/a-b", "2023-01-01", "Ann"},
+		{"content/x.md", "2023-01-01", "Ann"},
+		{"content/x.md/in.md", "2023-01-04", "Di"},
+		{"content/big/d12/f.md", "2023-01-05", "Ed,Ann"},
+		{"content/big/d48/f.md", "2023-01-06", "Fay,Ann"},
+		{"content/big/d20/f.md", "2023-01-07", "Gus,Ann"},
+		{"content/big/d49/f.md", "2023-01-01", "Ann"},
+	};
+	for (size_t i = 0; i < JB_ARRAY_LEN(want); i++) {
+		const file_history *h = S_hist(&m, want[i].path);
+		if (!h) {
+			h_fail("    %s: no history\n", want[i].path);
+			continue;
+		}
+		S_date(h->updated, h->updated_offset, d);
+		CHECK_STR(d, want[i].updated);
+		S_date(h->created, h->created_offset, d);
+		CHECK_STR(d, !strcmp(want[i].path, "content/x.md/in.md") ? "2023-01-04" : "2023-01-01");
+		buf names = BUF_INIT;
+		for (size_t j = 0; j < h->authors.len; j++)
+			buf_printf(&names, "%s%s", j ? "," : "", h->authors.items[j]);
+		CHECK_STR(buf_cstr(&names), want[i].authors);
+		buf_free(&names);
+	}
+	source_history_free(&m);
+
+	/* one folder deep inside the tree, and the whole repository */
+	CHECK_INT(source_history(src, "content/big/d12", &m), 0);
+	CHECK_INT(m.count, 1);
+	CHECK(S_hist(&m, "content/big/d12/f.md") != NULL);
+	source_history_free(&m);
+	CHECK_INT(source_history(src, ".", &m), 0);
+	CHECK_INT(m.count, 45);
+	source_history_free(&m);
+	CHECK_INT(source_history(src, "content/none", &m), 0);
+	CHECK_INT(m.count, 0);
+	source_history_free(&m);
+	source_free(src);
+}
+
 TEST(bad_revision_and_no_repository)
 {
 	buf out = BUF_INIT;
@@ -152,6 +238,7 @@ int main(void)
 	if (!mkdtemp(S_dir))
 		return 1;
 	RUN(one_walk_gives_created_updated_authors);
+	RUN(walk_large_folder_renames_modes_and_merges);
 	RUN(bad_revision_and_no_repository);
 	remove_tree(S_dir);
 	return HARNESS_DONE();
