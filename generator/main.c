@@ -263,6 +263,7 @@ static int S_build(const build_args *a)
 	                    .tz_offset = cfg.tz_offset, .collections = &coll};
 	if (model_load(&model, src, &mo) < 0)
 		goto done;
+	source_history_free(&history); /* the pages have their dates now */
 	S_stage("model", &mark);
 	model_check_numbers(&model);
 	S_check_references(&model, &coll, content);
