@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,91 @@ struct output {
 	strmap reserved; /* rel → origin: written later, possibly by another process */
 	strmap dirs;    /* folders already made below the staging folder */
 	size_t count;
+	char *prev;     /* <dir>.jianbao-prev: the site before the last one */
+	int reused;     /* the staging folder is prev, updated in place */
+	strmap old;     /* reused: the files it had, rel → (void *)1 */
 };
+
+/* The output before the last build is kept beside it and becomes the next
+ * build's staging folder: files whose bytes are the same stay as they are,
+ * the others are rewritten in place, and what the build no longer makes is
+ * removed before the swap.  A large site then costs no mass removal and
+ * creation of files on every build. */
+static output *S_current;
+
+static int S_scan_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	output *o = S_current;
+	const char *rel = path + strlen(o->staging);
+	if (!*rel)
+		return 0;
+	rel++;
+	if (flag == FTW_F && S_ISREG(st->st_mode))
+		strmap_put(&o->old, rel, (void *)1);
+	else if (flag == FTW_D)
+		strmap_put(&o->dirs, path, (void *)1);
+	else if (remove(path) < 0)
+		return -1;
+	return 0;
+}
+
+static int S_prune_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	output *o = S_current;
+	const char *rel = path + strlen(o->staging);
+	if (!*rel)
+		return 0;
+	rel++;
+	if (flag == FTW_DP) {
+		if (rmdir(path) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+			return -1;
+	} else if (!strmap_get(&o->written, rel) && unlink(path) < 0 && errno != ENOENT) {
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes over prev as the staging folder: notes its files and folders and
+ * drops anything else (links, devices). */
+static void S_reuse_prev(output *o)
+{
+	struct stat st;
+	if (lstat(o->prev, &st) < 0 || !S_ISDIR(st.st_mode) || rename(o->prev, o->staging) < 0)
+		return;
+	S_current = o;
+	if (nftw(o->staging, S_scan_entry, 32, FTW_PHYS) < 0) {
+		/* unreadable: start from an empty folder after all */
+		strmap_free(&o->old, NULL);
+		strmap_free(&o->dirs, NULL);
+		remove_tree(o->staging);
+		mkdir(o->staging, 0755);
+		return;
+	}
+	o->reused = 1;
+}
+
+/* Removes the reused folder's files that this build did not write, and
+ * folders left empty. */
+static int S_prune(output *o)
+{
+	if (!o->reused)
+		return 0;
+	S_current = o;
+	return nftw(o->staging, S_prune_entry, 32, FTW_DEPTH | FTW_PHYS) < 0 ? -1 : 0;
+}
+
+/* The previous output, after the swap, becomes prev. */
+static void S_keep_as_prev(output *o, const char *old_site)
+{
+	struct stat st;
+	if (lstat(o->prev, &st) == 0)
+		remove_tree(o->prev);
+	if (rename(old_site, o->prev) < 0)
+		remove_tree(old_site);
+}
 
 output *output_begin(const char *dir)
 {
@@ -62,6 +147,8 @@ output *output_begin(const char *dir)
 	output *o = xcalloc(1, sizeof *o);
 	o->dir = clean;
 	o->staging = tmpl;
+	o->prev = xasprintf("%s.jianbao-prev", clean);
+	S_reuse_prev(o);
 	return o;
 }
 
@@ -97,6 +184,14 @@ static int S_make_dir(output *o, char *dir)
 	if (strcmp(dir, o->staging) == 0 || strmap_get(&o->dirs, dir))
 		return 0;
 	if (mkdir(dir, 0755) < 0) {
+		struct stat st;
+		if (errno == EEXIST && o->reused && lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			/* a file of the reused folder stands where a folder goes */
+			if (unlink(dir) < 0 || mkdir(dir, 0755) < 0)
+				return -1;
+			strmap_put(&o->dirs, dir, (void *)1);
+			return 0;
+		}
 		if (errno != ENOENT && errno != EEXIST)
 			return -1;
 		if (errno == ENOENT) {
@@ -149,6 +244,50 @@ void output_add_count(output *o, size_t n)
 	o->count += n;
 }
 
+void output_each_written(const output *o, void (*fn)(void *ctx, const char *rel), void *ctx)
+{
+	for (size_t i = 0; i < o->written.cap; i++)
+		if (o->written.slots[i].key)
+			fn(ctx, o->written.slots[i].key);
+}
+
+void output_note_written(output *o, const char *rel, const char *origin)
+{
+	if (!strmap_get(&o->written, rel))
+		strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
+}
+
+/* A file of the reused folder: 1 when it holds exactly data, 0 when it is
+ * a regular file of its own that may be rewritten in place, -1 when it must
+ * be replaced (a folder, or a file linked from elsewhere). */
+static int S_same_bytes(const char *full, const void *data, size_t len)
+{
+	int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int rc = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+		rc = 0;
+		if ((size_t)st.st_size == len) {
+			char *have = xmalloc(len ? len : 1);
+			size_t got = 0;
+			while (got < len) {
+				ssize_t n = read(fd, have + got, len - got);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					break;
+				got += (size_t)n;
+			}
+			rc = got == len && memcmp(have, data, len) == 0;
+			free(have);
+		}
+	}
+	close(fd);
+	return rc;
+}
+
 int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin)
 {
 	return output_write_file(o, rel, data, len, origin, 0);
@@ -172,7 +311,27 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 		free(full);
 		return -1;
 	}
-	int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = -1;
+	if (o->reused && strmap_get(&o->old, rel)) {
+		int same = S_same_bytes(full, data, len);
+		if (same > 0) {
+			free(full);
+			o->count++;
+			return 0;
+		}
+		/* rewritten in place when nothing else links to it */
+		if (same == 0)
+			fd = open(full, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		else
+			remove_tree(full);
+	}
+	if (fd < 0)
+		fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && o->reused && !shared && (errno == EEXIST || errno == EISDIR)) {
+		/* a folder of the reused output stands where this file goes */
+		remove_tree(full);
+		fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
 	if (fd < 0 && shared && errno == EEXIST) {
 		/* the same bytes, from a worker that got there first */
 		free(full);
@@ -199,6 +358,8 @@ static void S_free(output *o)
 {
 	strmap_free(&o->written, free);
 	strmap_free(&o->reserved, free);
+	strmap_free(&o->old, NULL);
+	free(o->prev);
 	strmap_free(&o->dirs, NULL);
 	free(o->dir);
 	free(o->staging);
@@ -209,12 +370,20 @@ void output_abort(output *o)
 {
 	if (!o)
 		return;
-	remove_tree(o->staging);
+	if (o->reused)
+		S_keep_as_prev(o, o->staging); /* still a good start for the next build */
+	else
+		remove_tree(o->staging);
 	S_free(o);
 }
 
 int output_commit(output *o)
 {
+	if (S_prune(o) < 0) {
+		diag_error(o->staging, 0, 0, "cannot remove files of the previous build: %s", strerror(errno));
+		output_abort(o);
+		return -1;
+	}
 	struct stat st;
 	int exists = lstat(o->dir, &st) == 0;
 	if (!exists) {
@@ -244,12 +413,12 @@ int output_commit(output *o)
 			output_abort(o);
 			return -1;
 		}
-		remove_tree(old);
+		S_keep_as_prev(o, old);
 		free(old);
 		S_free(o);
 		return 0;
 	}
-	remove_tree(o->staging);
+	S_keep_as_prev(o, o->staging);
 	S_free(o);
 	return 0;
 }

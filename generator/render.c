@@ -1420,8 +1420,28 @@ static void S_split_workers(render_ctx *r)
 	r->jobs = started; /* shares are fixed from here on */
 }
 
-/* In another worker: reports and exits.  In the first: waits for the
- * others and adds up what they wrote and reported. */
+static void S_add_path(void *ctx, const char *rel)
+{
+	buf_put(ctx, rel, strlen(rel) + 1);
+}
+
+static int S_write_fully(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* In another worker: reports (counts, then every path it wrote) and exits.
+ * In the first: waits for the others and adds up what they wrote and
+ * reported. */
 static void S_join_workers(render_ctx *r)
 {
 	if (r->worker > 0) {
@@ -1431,20 +1451,43 @@ static void S_join_workers(render_ctx *r)
 			.warnings = diag_warnings() - r->warnings0,
 			.failed = r->failed || *r->o->interrupted,
 		};
-		ssize_t n = write(r->report_fd, &rep, sizeof rep);
+		buf msg = BUF_INIT;
+		buf_put(&msg, (const char *)&rep, sizeof rep);
+		output_each_written(r->o->out, S_add_path, &msg);
+		int ok = S_write_fully(r->report_fd, msg.ptr, msg.len) == 0;
 		fflush(stdout);
 		fflush(stderr);
-		_exit(n == (ssize_t)sizeof rep && !rep.failed ? 0 : 1);
+		_exit(ok && !rep.failed ? 0 : 1);
 	}
 	if (!r->pids)
 		return;
 	for (int w = 1; w < r->jobs; w++) {
 		worker_report rep = {0};
-		ssize_t n;
-		do
-			n = read(r->fds[w], &rep, sizeof rep);
-		while (n < 0 && errno == EINTR);
+		buf msg = BUF_INIT;
+		char chunk[65536];
+		for (;;) {
+			ssize_t got = read(r->fds[w], chunk, sizeof chunk);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			buf_put(&msg, chunk, (size_t)got);
+		}
 		close(r->fds[w]);
+		ssize_t n = msg.len >= sizeof rep ? (ssize_t)sizeof rep : -1;
+		if (n > 0) {
+			memcpy(&rep, msg.ptr, sizeof rep);
+			/* the paths it wrote, so that they are kept */
+			for (size_t at = sizeof rep; at < msg.len;) {
+				const char *rel = msg.ptr + at;
+				size_t len = strnlen(rel, msg.len - at);
+				if (at + len >= msg.len)
+					break;
+				output_note_written(r->o->out, rel, "(another worker)");
+				at += len + 1;
+			}
+		}
+		buf_free(&msg);
 		int status = 0;
 		while (waitpid(r->pids[w], &status, 0) < 0 && errno == EINTR)
 			;
