@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "frontmatter.h"
+#include "typeset.h"
 
 #define S_PI 3.14159265358979323846
 
@@ -727,6 +728,7 @@ static void S_pango_init(void)
 	if (S_pg.map)
 		return;
 	S_pg.map = pango_cairo_font_map_new();
+	typeset_share_fonts(S_pg.map);
 	S_pg.ctx = pango_font_map_create_context(S_pg.map);
 	S_font_options(0);
 	pango_context_set_round_glyph_positions(S_pg.ctx, FALSE);

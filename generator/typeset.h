@@ -18,6 +18,7 @@
 
 #include <cairo.h>
 #include <cmark-gfm.h>
+#include <pango/pango.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -122,6 +123,11 @@ int typeset_pdf_file(typesetter *ts, const print_doc *doc, const char *path);
 /* A volume: cover, table of contents with page numbers, the issues one
  * after the other, a bookmark per issue.  Page count or -1. */
 int typeset_volume(typesetter *ts, const print_volume *vol, buf *out);
+
+/* Makes map (a PangoFcFontMap, e.g. a chart's) read the font files the
+ * typesetters read (typeset_font.c), so that its glyphs in a PDF join the
+ * document's font subsets.  Nothing when no typesetter replaced a font. */
+void typeset_share_fonts(PangoFontMap *map);
 
 /* ---- helpers for callers ---- */
 

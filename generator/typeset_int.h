@@ -173,4 +173,15 @@ int ts_cff_flatten(const unsigned char *font, size_t len, buf *out);
  * left as it is when it is not laid out as expected. */
 int ts_pdf_flatten_fonts(buf *pdf);
 
+/* ---- typeset_font.c: the font files ---- */
+
+/* Appends to out the OpenType font of face index of the font file (or
+ * collection) file[0..len) with its CFF table flattened by ts_cff_flatten.
+ * 0, or -1 when the face is no CID-keyed OpenType CFF font. */
+int ts_font_flatten(const unsigned char *file, size_t len, int index, buf *out);
+/* Makes map (a PangoFcFontMap) use, for the faces fontconfig gives the
+ * family lists (", " between names), their flattened copies from the
+ * cache (made on first use).  Leaves map as it is when there are none. */
+void ts_font_setup(PangoFontMap *map, const char *const *lists, size_t nlists);
+
 #endif

@@ -27,6 +27,10 @@ typesetter *typeset_new(const print_style *style)
 			*mine[i] = xstrdup(*mine[i] ? *mine[i] : "Noto Serif CJK SC");
 	}
 	ts->fontmap = pango_cairo_font_map_new();
+	/* the typesetter's families, and the charts' (chart.c) */
+	const char *lists[] = {ts->st.font_body, ts->st.font_title, ts->st.font_masthead, ts->st.font_hei,
+	                       ts->st.font_kai,  ts->st.font_mono,  "Noto Sans CJK SC"};
+	ts_font_setup(ts->fontmap, lists, JB_ARRAY_LEN(lists));
 	ts->ctx = pango_font_map_create_context(ts->fontmap);
 	pango_cairo_context_set_resolution(ts->ctx, 72);
 	pango_context_set_round_glyph_positions(ts->ctx, FALSE);
