@@ -18,6 +18,7 @@
 
 #include <cairo.h>
 #include <cmark-gfm.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pango.h>
 #include <stddef.h>
 
@@ -124,10 +125,15 @@ int typeset_pdf_file(typesetter *ts, const print_doc *doc, const char *path);
  * after the other, a bookmark per issue.  Page count or -1. */
 int typeset_volume(typesetter *ts, const print_volume *vol, buf *out);
 
-/* Makes map (a PangoFcFontMap, e.g. a chart's) read the font files the
- * typesetters read (typeset_font.c), so that its glyphs in a PDF join the
- * document's font subsets.  Nothing when no typesetter replaced a font. */
-void typeset_share_fonts(PangoFontMap *map);
+/* For a chart's fonts (chart.c): the fontconfig configuration the
+ * typesetter sets the current document of this thread with (pdf 1), or
+ * the system's (pdf 0, a picture), so that a chart's glyphs join the
+ * document's font subsets; NULL when no typesetter has its own copies of
+ * fonts (typeset_font.c).  The configurations stay for the process. */
+FcConfig *typeset_font_config(int pdf);
+/* Checks the glyphs of l before it is drawn into a PDF of the typesetter
+ * (see typeset_font.c). */
+void typeset_check_layout(PangoLayout *l);
 
 /* ---- helpers for callers ---- */
 

@@ -1,25 +1,35 @@
-/* The font files the typesetter reads: its CID-keyed OpenType CFF faces
- * (the Noto CJK fonts) with their subroutines inlined.
+/* The font files the typesetter reads: its own copies of its CID-keyed
+ * OpenType CFF faces (the Noto CJK fonts), smaller and without
+ * subroutines.
  *
- * For every PDF, cairo 1.16 reads a CFF font's whole CFF table (twice),
- * parses all its subroutines and writes every subroutine slot of the font
- * into the subset, which it then compresses — for a Noto CJK face, most of
- * the time a PDF took to write.  Given the same face without subroutines
- * (ts_cff_flatten over the whole font: the same glyphs, hints, metrics and
- * layout tables), it has nothing of the kind to do, and the PDFs come out
- * the same bytes (typeset_cff.c inlines the subroutines of the subsets
+ * For every PDF, cairo 1.16 reads a CFF font's whole CFF table (twice: 23
+ * MB for Noto Serif CJK), parses all its subroutines and writes every
+ * subroutine slot of the font into the subset, which it then compresses —
+ * most of the time a PDF took to write.  The copy the typesetter reads
+ * instead has the glyphs of the characters Chinese text is written in
+ * (S_ranges: Latin, punctuation and symbols, kana, the CJK Unified
+ * Ideographs, full-width forms) and of what the layout features make of
+ * them, with the subroutines inlined (ts_cff_flatten_some); the other
+ * glyphs are left empty.  Everything else (character map, metrics, layout
+ * tables, names) is the font's own, so the layout is the same, and so are
+ * the PDF's bytes (typeset_cff.c inlines the subroutines of the subsets
  * anyway).
  *
- * The flattened faces are made once and kept in the user's cache
- * directory ($XDG_CACHE_HOME/jianbao/fonts, else ~/.cache/jianbao/fonts),
- * named after the font file, its face, size and modification time.  The
- * typesetter's fontconfig configuration is the system's with those faces
- * in place of the originals.  Where there is no cache directory, or a face
- * is not a CID-keyed CFF font, the system's font is used as it is. */
+ * A document with a character outside those ranges is set with the
+ * system's fonts, as is one that would draw a glyph the copy left empty
+ * (checked line by line before drawing: ts_font_check_line).
+ *
+ * The copies are made once and kept in the user's cache directory
+ * ($XDG_CACHE_HOME/jianbao/fonts, else ~/.cache/jianbao/fonts), named after
+ * the font file, its face, size and modification time.  Where there is no
+ * cache directory, or a face is no CID-keyed CFF font, the system's font
+ * is used. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
-#include <fontconfig/fontconfig.h>
+#include <hb-ot.h>
+#include <hb.h>
+#include <pango/pangofc-font.h>
 #include <pango/pangofc-fontmap.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,8 +41,51 @@
 
 #include "typeset_int.h"
 
-/* Bump when the flattened files change (a new name for every file). */
-#define S_FORMAT 1
+/* Bump when the files change (a new name for every file). */
+#define S_FORMAT 2
+
+/* The characters the copies are for. */
+static const uint32_t S_ranges[][2] = {
+	{0x0020, 0x024F}, /* Latin */
+	{0x0370, 0x04FF}, /* Greek, Cyrillic */
+	{0x2000, 0x2BFF}, /* punctuation, symbols, arrows, maths, box drawing, enclosed numbers */
+	{0x3000, 0x30FF}, /* CJK punctuation, kana */
+	{0x3200, 0x33FF}, /* enclosed CJK, CJK compatibility */
+	{0x4E00, 0x9FFF}, /* CJK Unified Ideographs */
+	{0xFE30, 0xFE4F}, /* CJK compatibility forms */
+	{0xFF00, 0xFFEF}, /* full-width and half-width forms */
+};
+
+/* The layout features whose substitutions the copies follow: HarfBuzz's
+ * defaults for horizontal text and the ones typeset_text.c asks for. */
+static const hb_tag_t S_features[] = {
+	HB_TAG('c', 'c', 'm', 'p'), HB_TAG('l', 'o', 'c', 'l'), HB_TAG('r', 'l', 'i', 'g'), HB_TAG('c', 'a', 'l', 't'),
+	HB_TAG('c', 'l', 'i', 'g'), HB_TAG('l', 'i', 'g', 'a'), HB_TAG('r', 'c', 'l', 't'), HB_TAG('r', 'v', 'r', 'n'),
+	HB_TAG('f', 'r', 'a', 'c'), HB_TAG('n', 'u', 'm', 'r'), HB_TAG('d', 'n', 'o', 'm'), HB_TAG('f', 'w', 'i', 'd'),
+	HB_TAG('h', 'a', 'l', 't'),
+};
+
+int ts_font_fits(const char *s)
+{
+	if (!s)
+		return 1;
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+		i += n ? n : 1;
+		if (cp < 0x20)
+			continue;
+		size_t r = 0;
+		while (r < JB_ARRAY_LEN(S_ranges) && !(cp >= S_ranges[r][0] && cp <= S_ranges[r][1]))
+			r++;
+		if (r == JB_ARRAY_LEN(S_ranges))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- the files ---- */
 
 static uint32_t S_u32(const unsigned char *p)
 {
@@ -58,47 +111,63 @@ static uint32_t S_checksum(const unsigned char *p, size_t len)
 	return sum;
 }
 
-int ts_font_flatten(const unsigned char *file, size_t len, int index, buf *out)
+/* The table directory of face index of an OpenType CFF file or
+ * collection: its offset in file and the number of tables, or 0. */
+static size_t S_face_dir(const unsigned char *file, size_t len, int index, size_t *ntables)
 {
 	size_t dir = 0;
 	if (len >= 12 && !memcmp(file, "ttcf", 4)) {
 		uint32_t n = S_u32(file + 8);
 		if (index < 0 || (uint32_t)index >= n || 12 + 4 * (size_t)n > len)
-			return -1;
+			return 0;
 		dir = S_u32(file + 12 + 4 * (size_t)index);
 	} else if (index != 0) {
-		return -1;
+		return 0;
 	}
 	if (dir > len || len - dir < 12 || memcmp(file + dir, "OTTO", 4) != 0)
-		return -1;
-	size_t ntables = (size_t)file[dir + 4] << 8 | file[dir + 5];
-	if (ntables == 0 || ntables > 256 || len - dir - 12 < 16 * ntables)
-		return -1;
-	const unsigned char *rec = file + dir + 12;
-	for (size_t i = 0; i < ntables; i++) {
-		uint32_t at = S_u32(rec + 16 * i + 8), n = S_u32(rec + 16 * i + 12);
-		if (at > len || n > len - at)
-			return -1;
+		return 0;
+	*ntables = (size_t)file[dir + 4] << 8 | file[dir + 5];
+	if (*ntables == 0 || *ntables > 256 || len - dir - 12 < 16 * *ntables)
+		return 0;
+	for (size_t i = 0; i < *ntables; i++) {
+		const unsigned char *r = file + dir + 12 + 16 * i;
+		if (S_u32(r + 8) > len || S_u32(r + 12) > len - S_u32(r + 8))
+			return 0;
 	}
-	buf cff = BUF_INIT;
-	int found = 0;
-	for (size_t i = 0; i < ntables && !found; i++)
-		if (!memcmp(rec + 16 * i, "CFF ", 4)) {
-			found = 1;
-			if (ts_cff_flatten(file + S_u32(rec + 16 * i + 8), S_u32(rec + 16 * i + 12), &cff) < 0) {
-				buf_free(&cff);
-				return -1;
-			}
+	return dir + 12;
+}
+
+/* The CFF table of face index, or NULL. */
+static const unsigned char *S_cff_table(const unsigned char *file, size_t len, int index, size_t *cff_len)
+{
+	size_t n, rec = S_face_dir(file, len, index, &n);
+	for (size_t i = 0; rec && i < n; i++)
+		if (!memcmp(file + rec + 16 * i, "CFF ", 4)) {
+			*cff_len = S_u32(file + rec + 16 * i + 12);
+			return file + S_u32(file + rec + 16 * i + 8);
 		}
-	if (!found)
+	return NULL;
+}
+
+int ts_font_flatten(const unsigned char *file, size_t len, int index, const unsigned char *keep, size_t nkeep,
+                    buf *out)
+{
+	size_t ntables, rec = S_face_dir(file, len, index, &ntables);
+	size_t cff_len;
+	const unsigned char *cff_data = rec ? S_cff_table(file, len, index, &cff_len) : NULL;
+	buf cff = BUF_INIT;
+	if (!cff_data || ts_cff_flatten_some(cff_data, cff_len, keep, nkeep, &cff) < 0) {
+		buf_free(&cff);
 		return -1;
+	}
 	/* the offset table as it was, each table 4-byte aligned after it */
 	size_t start = out->len, head = 0;
-	buf_put(out, file + dir, 12 + 16 * ntables);
+	buf_put(out, file + rec - 12, 12 + 16 * ntables);
 	for (size_t i = 0; i < ntables; i++) {
-		const unsigned char *data = file + S_u32(rec + 16 * i + 8);
-		size_t n = S_u32(rec + 16 * i + 12);
-		if (!memcmp(rec + 16 * i, "CFF ", 4)) {
+		const unsigned char *r0 = file + rec + 16 * i;
+		const unsigned char *data = file + S_u32(r0 + 8);
+		size_t n = S_u32(r0 + 12);
+		if (!memcmp(r0, "CFF ", 4)) {
 			data = (const unsigned char *)cff.ptr;
 			n = cff.len;
 		}
@@ -123,6 +192,71 @@ int ts_font_flatten(const unsigned char *file, size_t len, int index, buf *out)
 	return 0;
 }
 
+size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, unsigned char *keep, size_t nkeep)
+{
+	hb_blob_t *blob =
+		hb_blob_create((const char *)file, (unsigned)len, HB_MEMORY_MODE_READONLY, NULL, NULL);
+	hb_face_t *face = hb_face_create(blob, (unsigned)index);
+	hb_blob_destroy(blob);
+	size_t nglyphs = hb_face_get_glyph_count(face);
+	if (nglyphs > nkeep || nglyphs == 0) {
+		hb_face_destroy(face);
+		return 0;
+	}
+	hb_font_t *font = hb_font_create(face);
+	hb_set_t *glyphs = hb_set_create(), *lookups = hb_set_create();
+	hb_set_add(glyphs, 0);
+	for (size_t r = 0; r < JB_ARRAY_LEN(S_ranges); r++)
+		for (uint32_t cp = S_ranges[r][0]; cp <= S_ranges[r][1]; cp++) {
+			hb_codepoint_t g;
+			if (hb_font_get_nominal_glyph(font, cp, &g))
+				hb_set_add(glyphs, g);
+		}
+	/* the lookups of those features for every script, in the default
+	 * language system and the Simplified Chinese one */
+	const hb_tag_t table = HB_OT_TAG_GSUB, zhs = HB_TAG('Z', 'H', 'S', ' ');
+	unsigned nscripts = hb_ot_layout_table_get_script_tags(face, table, 0, NULL, NULL);
+	for (unsigned s = 0; s < nscripts; s++) {
+		unsigned langs[2] = {HB_OT_LAYOUT_DEFAULT_LANGUAGE_INDEX, HB_OT_LAYOUT_DEFAULT_LANGUAGE_INDEX};
+		hb_ot_layout_script_select_language(face, table, s, 1, &zhs, &langs[1]);
+		for (int l = 0; l < 2; l++) {
+			unsigned req, nfeat = hb_ot_layout_language_get_feature_indexes(face, table, s, langs[l], 0, NULL, NULL);
+			unsigned *feat = xcalloc(nfeat + 1, sizeof *feat);
+			hb_ot_layout_language_get_feature_indexes(face, table, s, langs[l], 0, &nfeat, feat);
+			if (hb_ot_layout_language_get_required_feature(face, table, s, langs[l], &req, NULL))
+				feat[nfeat++] = req;
+			for (unsigned f = 0; f < nfeat; f++) {
+				hb_tag_t tag = 0;
+				unsigned one = 1;
+				hb_ot_layout_table_get_feature_tags(face, table, feat[f], &one, &tag);
+				size_t k = 0;
+				while (k < JB_ARRAY_LEN(S_features) && S_features[k] != tag)
+					k++;
+				if (k == JB_ARRAY_LEN(S_features) && feat[f] != req)
+					continue;
+				unsigned nl = hb_ot_layout_feature_get_lookups(face, table, feat[f], 0, NULL, NULL);
+				unsigned *lk = xcalloc(nl + 1, sizeof *lk);
+				hb_ot_layout_feature_get_lookups(face, table, feat[f], 0, &nl, lk);
+				for (unsigned i = 0; i < nl; i++)
+					hb_set_add(lookups, lk[i]);
+				free(lk);
+			}
+			free(feat);
+		}
+	}
+	hb_ot_layout_lookups_substitute_closure(face, lookups, glyphs);
+	memset(keep, 0, nglyphs);
+	hb_codepoint_t g = HB_SET_VALUE_INVALID;
+	while (hb_set_next(glyphs, &g))
+		if (g < nglyphs)
+			keep[g] = 1;
+	hb_set_destroy(glyphs);
+	hb_set_destroy(lookups);
+	hb_font_destroy(font);
+	hb_face_destroy(face);
+	return nglyphs;
+}
+
 /* ---- the cache ---- */
 
 static char *S_cache_dir(void)
@@ -143,39 +277,66 @@ static uint64_t S_fnv(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-/* The flattened face index of path in the cache (made now when it is not
- * there yet), or NULL. */
-static char *S_flattened(const char *dir, const char *path, int index)
+static void *S_map(const char *path, size_t *len)
 {
 	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
-	long long key[5] = {(long long)st.st_size, (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec, index,
-	                    S_FORMAT};
-	uint64_t h = S_fnv(0xcbf29ce484222325ull, path, strlen(path) + 1);
-	h = S_fnv(h, key, sizeof key);
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t stem = strcspn(base, ".");
-	char *name = xasprintf("%s/%.*s-%d-%016llx.otf", dir, (int)(stem < 64 ? stem : 64), base, index,
-	                       (unsigned long long)h);
-	struct stat cst;
-	if (stat(name, &cst) == 0 && S_ISREG(cst.st_mode) && cst.st_size > 0)
-		return name;
-	/* made here: read the font, write a temporary file, rename it */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	void *map = MAP_FAILED;
-	if (fd >= 0 && st.st_size > 0)
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		*len = (size_t)st.st_size;
+		map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+	}
 	if (fd >= 0)
 		close(fd);
-	if (map == MAP_FAILED) {
-		free(name);
-		return NULL;
+	return map == MAP_FAILED ? NULL : map;
+}
+
+typedef struct S_copy {
+	char *file;          /* the system's font file ... */
+	int index;           /* ... and face */
+	char *path;          /* the copy */
+	unsigned char *keep; /* its glyphs: 1 for those it has */
+	size_t nkeep;
+} S_copy;
+
+/* The copy of c->file's face c->index in the cache, made now when it is
+ * not there yet: sets c->path and c->keep.  0, or -1. */
+static int S_copy_face(const char *dir, S_copy *c)
+{
+	struct stat st;
+	if (stat(c->file, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	long long key[5] = {(long long)st.st_size, (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
+	                    c->index, S_FORMAT};
+	uint64_t h = S_fnv(0xcbf29ce484222325ull, c->file, strlen(c->file) + 1);
+	h = S_fnv(h, key, sizeof key);
+	const char *base = strrchr(c->file, '/');
+	base = base ? base + 1 : c->file;
+	size_t stem = strcspn(base, ".");
+	char *name = xasprintf("%s/%.*s-%d-%016llx.otf", dir, (int)(stem < 64 ? stem : 64), base, c->index,
+	                       (unsigned long long)h);
+	c->nkeep = 65536;
+	c->keep = xcalloc(c->nkeep, 1);
+	size_t len, cff_len;
+	unsigned char *map = S_map(name, &len);
+	if (map) { /* made before: which glyphs it has */
+		const unsigned char *cff = S_cff_table(map, len, 0, &cff_len);
+		size_t n = cff ? ts_cff_kept(cff, cff_len, c->keep, c->nkeep) : 0;
+		munmap(map, len);
+		if (n) {
+			c->path = name;
+			return 0;
+		}
 	}
+	/* made here: a temporary file, renamed */
+	int rc = -1;
+	map = S_map(c->file, &len);
 	buf otf = BUF_INIT;
-	int rc = ts_font_flatten(map, (size_t)st.st_size, index, &otf);
-	munmap(map, (size_t)st.st_size);
+	if (map) {
+		size_t n = ts_font_glyphs(map, len, c->index, c->keep, c->nkeep);
+		rc = n && ts_font_flatten(map, len, c->index, c->keep, n, &otf) == 0 ? 0 : -1;
+		munmap(map, len);
+	}
 	if (rc == 0 && mkdir_p(dir, 0755) == 0) {
 		char *tmp = xasprintf("%s.%ld.tmp", name, (long)getpid());
 		FILE *fp = fopen(tmp, "wb");
@@ -193,18 +354,13 @@ static char *S_flattened(const char *dir, const char *path, int index)
 	buf_free(&otf);
 	if (rc < 0) {
 		free(name);
-		return NULL;
+		return -1;
 	}
-	return name;
+	c->path = name;
+	return 0;
 }
 
-/* ---- the configuration ---- */
-
-typedef struct S_face {
-	char *file;
-	int index;
-	char *flat; /* the flattened file, or NULL */
-} S_face;
+/* ---- the configurations ---- */
 
 static void S_xml_string(buf *b, const char *s)
 {
@@ -222,19 +378,16 @@ static void S_xml_string(buf *b, const char *s)
 
 /* The faces fontconfig gives each family of the lists (", " between names)
  * in regular, bold and heavy weights, without repeats. */
-static size_t S_find_faces(FcConfig *cfg, const char *const *lists, size_t nlists, S_face **out)
+static size_t S_find_faces(FcConfig *cfg, const char *const *lists, size_t nlists, S_copy **out)
 {
 	static const int weights[] = {FC_WEIGHT_REGULAR, FC_WEIGHT_BOLD, FC_WEIGHT_HEAVY};
-	S_face *faces = NULL;
+	S_copy *faces = NULL;
 	size_t n = 0;
 	for (size_t l = 0; l < nlists; l++) {
-		if (!lists[l])
-			continue;
-		const char *p = lists[l];
+		const char *p = lists[l] ? lists[l] : "";
 		while (*p) {
 			size_t k = strcspn(p, ",");
-			char *family = xstrndup(p, k);
-			str_trim(family);
+			char *family = str_trim(xstrndup(p, k));
 			p += k;
 			if (*p == ',')
 				p++;
@@ -249,18 +402,18 @@ static size_t S_find_faces(FcConfig *cfg, const char *const *lists, size_t nlist
 				FcPattern *m = FcFontMatch(cfg, pat, &res);
 				FcPatternDestroy(pat);
 				FcChar8 *file, *fam;
-				int index, same = 0;
+				int index, wanted = 0;
 				if (m && FcPatternGetString(m, FC_FILE, 0, &file) == FcResultMatch &&
 				    FcPatternGetInteger(m, FC_INDEX, 0, &index) == FcResultMatch) {
-					for (int i = 0; !same && FcPatternGetString(m, FC_FAMILY, i, &fam) == FcResultMatch; i++)
-						same = FcStrCmpIgnoreCase(fam, (const FcChar8 *)family) == 0;
-					for (size_t i = 0; same && i < n; i++)
-						same = !(faces[i].index == index && !strcmp(faces[i].file, (const char *)file));
-					if (same) {
+					for (int i = 0; !wanted && FcPatternGetString(m, FC_FAMILY, i, &fam) == FcResultMatch; i++)
+						wanted = FcStrCmpIgnoreCase(fam, (const FcChar8 *)family) == 0;
+					for (size_t i = 0; wanted && i < n; i++)
+						wanted = !(faces[i].index == index && !strcmp(faces[i].file, (const char *)file));
+					if (wanted) {
 						faces = xrealloc(faces, (n + 1) * sizeof *faces);
+						memset(&faces[n], 0, sizeof *faces);
 						faces[n].file = xstrdup((const char *)file);
 						faces[n].index = index;
-						faces[n].flat = NULL;
 						n++;
 					}
 				}
@@ -274,67 +427,77 @@ static size_t S_find_faces(FcConfig *cfg, const char *const *lists, size_t nlist
 	return n;
 }
 
-static FcConfig *S_build(const char *const *lists, size_t nlists)
+static void S_copy_free(S_copy *c)
 {
+	free(c->file);
+	free(c->path);
+	free(c->keep);
+}
+
+/* The configuration with the copies in place of the system's faces, or
+ * NULL; *copies (those in it) are kept. */
+static FcConfig *S_build(FcConfig *system, const char *const *lists, size_t nlists, S_copy **copies, size_t *ncopies)
+{
+	*copies = NULL;
+	*ncopies = 0;
 	char *dir = S_cache_dir();
 	if (!dir)
 		return NULL;
-	FcConfig *base = FcInitLoadConfigAndFonts();
-	if (!base) {
-		free(dir);
-		return NULL;
-	}
-	S_face *faces;
-	size_t n = S_find_faces(base, lists, nlists, &faces);
-	FcConfigDestroy(base);
-	size_t flattened = 0;
+	S_copy *faces;
+	size_t n = S_find_faces(system, lists, nlists, &faces);
 	for (size_t i = 0; i < n; i++)
-		if ((faces[i].flat = S_flattened(dir, faces[i].file, faces[i].index)))
-			flattened++;
+		if (S_copy_face(dir, &faces[i]) < 0) {
+			free(faces[i].path);
+			faces[i].path = NULL;
+		}
 	free(dir);
-	FcConfig *cfg = NULL;
-	if (flattened) {
-		cfg = FcConfigCreate();
-		buf xml = BUF_INIT;
-		buf_puts(&xml, "<fontconfig><selectfont><rejectfont>");
-		int ok = cfg && FcConfigParseAndLoad(cfg, NULL, FcTrue);
-		/* a face is left out once its replacement is in */
-		for (size_t i = 0; ok && i < n; i++) {
-			if (!faces[i].flat || !FcConfigAppFontAddFile(cfg, (const FcChar8 *)faces[i].flat))
-				continue;
+	FcConfig *cfg = FcConfigCreate();
+	int ok = cfg && FcConfigParseAndLoad(cfg, NULL, FcTrue);
+	buf xml = BUF_INIT;
+	buf_puts(&xml, "<fontconfig><selectfont><rejectfont>");
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* a face is left out once its copy is in */
+		if (ok && faces[i].path && FcConfigAppFontAddFile(cfg, (const FcChar8 *)faces[i].path)) {
 			buf_puts(&xml, "<pattern><patelt name=\"file\"><string>");
 			S_xml_string(&xml, faces[i].file);
 			buf_printf(&xml, "</string></patelt><patelt name=\"index\"><int>%d</int></patelt></pattern>",
 			           faces[i].index);
+			faces[kept++] = faces[i];
+		} else {
+			S_copy_free(&faces[i]);
 		}
-		buf_puts(&xml, "</rejectfont></selectfont></fontconfig>");
-		if (ok)
-			ok = FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)buf_cstr(&xml), FcTrue) &&
-			     FcConfigBuildFonts(cfg);
-		buf_free(&xml);
-		if (!ok && cfg) {
+	}
+	buf_puts(&xml, "</rejectfont></selectfont></fontconfig>");
+	ok = ok && kept && FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)buf_cstr(&xml), FcTrue) &&
+	     FcConfigBuildFonts(cfg);
+	buf_free(&xml);
+	if (!ok) {
+		if (cfg)
 			FcConfigDestroy(cfg);
-			cfg = NULL;
-		}
+		for (size_t i = 0; i < kept; i++)
+			S_copy_free(&faces[i]);
+		free(faces);
+		return NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		free(faces[i].file);
-		free(faces[i].flat);
-	}
-	free(faces);
+	*copies = faces;
+	*ncopies = kept;
 	return cfg;
 }
 
-/* One configuration per process for the last family lists asked for: the
- * typesetters and the charts drawn into their PDFs share it (and so share
- * cairo's font faces and their subsets). */
+/* Per process, for the last family lists asked for: the system's
+ * configuration and the one with the copies.  Typesetters and the charts
+ * drawn into their PDFs share them (and so share cairo's font faces and
+ * their subsets). */
 static struct {
 	pthread_mutex_t lock;
 	char *key;
-	FcConfig *cfg;
-} S_shared = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL};
+	FcConfig *system, *own;
+	S_copy *copies;
+	size_t ncopies;
+} S_shared = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, NULL, NULL, 0};
 
-void ts_font_setup(PangoFontMap *map, const char *const *lists, size_t nlists)
+void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **system, FcConfig **own)
 {
 	buf key = BUF_INIT;
 	for (size_t i = 0; i < nlists; i++) {
@@ -342,23 +505,95 @@ void ts_font_setup(PangoFontMap *map, const char *const *lists, size_t nlists)
 		buf_putc(&key, '\n');
 	}
 	pthread_mutex_lock(&S_shared.lock);
-	if (!S_shared.key || strcmp(S_shared.key, buf_cstr(&key)) != 0) {
-		if (S_shared.cfg)
-			FcConfigDestroy(S_shared.cfg);
+	if (!S_shared.system)
+		S_shared.system = FcInitLoadConfigAndFonts();
+	if (S_shared.system && (!S_shared.key || strcmp(S_shared.key, buf_cstr(&key)) != 0)) {
+		/* the earlier ones stay: typesetters and charts may use them */
 		free(S_shared.key);
-		S_shared.cfg = S_build(lists, nlists);
 		S_shared.key = buf_detach(&key);
+		S_copy *copies;
+		size_t n;
+		FcConfig *cfg = S_build(S_shared.system, lists, nlists, &copies, &n);
+		if (cfg) {
+			S_shared.copies = xrealloc(S_shared.copies, (S_shared.ncopies + n) * sizeof *copies);
+			memcpy(S_shared.copies + S_shared.ncopies, copies, n * sizeof *copies);
+			S_shared.ncopies += n;
+			free(copies);
+		}
+		S_shared.own = cfg;
 	}
-	if (S_shared.cfg)
-		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(map), S_shared.cfg);
+	*system = S_shared.system;
+	*own = S_shared.own;
 	pthread_mutex_unlock(&S_shared.lock);
 	buf_free(&key);
 }
 
-void typeset_share_fonts(PangoFontMap *map)
+/* ---- what the current document uses ---- */
+
+static _Thread_local FcConfig *S_current;
+static _Thread_local int S_missing;
+
+void ts_font_use(FcConfig *cfg)
+{
+	S_current = cfg;
+	S_missing = 0;
+}
+
+int ts_font_missed(void)
+{
+	return S_missing;
+}
+
+FcConfig *typeset_font_config(int pdf)
 {
 	pthread_mutex_lock(&S_shared.lock);
-	if (S_shared.cfg)
-		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(map), S_shared.cfg);
+	FcConfig *cfg = S_shared.own ? S_shared.system : NULL;
 	pthread_mutex_unlock(&S_shared.lock);
+	if (pdf && S_current)
+		cfg = S_current;
+	return cfg;
+}
+
+/* The glyphs of the copy font is read from (NULL: no copy). */
+static const unsigned char *S_copy_of(PangoFont *font, size_t *nkeep)
+{
+	if (!PANGO_IS_FC_FONT(font))
+		return NULL;
+	FcPattern *pat = pango_fc_font_get_pattern(PANGO_FC_FONT(font));
+	FcChar8 *file;
+	if (!pat || FcPatternGetString(pat, FC_FILE, 0, &file) != FcResultMatch)
+		return NULL;
+	const unsigned char *keep = NULL;
+	pthread_mutex_lock(&S_shared.lock);
+	for (size_t i = 0; !keep && i < S_shared.ncopies; i++)
+		if (!strcmp(S_shared.copies[i].path, (const char *)file)) {
+			keep = S_shared.copies[i].keep;
+			*nkeep = S_shared.copies[i].nkeep;
+		}
+	pthread_mutex_unlock(&S_shared.lock);
+	return keep;
+}
+
+void ts_font_check_line(PangoLayoutLine *line)
+{
+	for (GSList *r = line ? line->runs : NULL; r && !S_missing; r = r->next) {
+		PangoGlyphItem *run = r->data;
+		size_t nkeep = 0;
+		const unsigned char *keep = S_copy_of(run->item->analysis.font, &nkeep);
+		for (int i = 0; keep && i < run->glyphs->num_glyphs; i++) {
+			PangoGlyph g = run->glyphs->glyphs[i].glyph;
+			if (g == PANGO_GLYPH_EMPTY || (g & PANGO_GLYPH_UNKNOWN_FLAG))
+				continue;
+			if (g >= nkeep || !keep[g]) {
+				S_missing = 1;
+				break;
+			}
+		}
+	}
+}
+
+void typeset_check_layout(PangoLayout *l)
+{
+	for (GSList *line = pango_layout_get_lines_readonly(l); line; line = line->next)
+		ts_font_check_line(line->data);
 }

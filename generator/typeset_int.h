@@ -3,6 +3,7 @@
 #ifndef JB_TYPESET_INT_H
 #define JB_TYPESET_INT_H
 
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "typeset.h"
@@ -13,8 +14,13 @@ typedef enum ts_font { TS_BODY, TS_TITLE, TS_MASTHEAD, TS_HEI, TS_KAI, TS_MONO, 
 
 struct typesetter {
 	print_style st;
-	PangoFontMap *fontmap;
+	PangoFontMap *fontmap; /* the fonts of the current document: */
 	PangoContext *ctx;
+	/* [0] the system's, [1] the typesetter's own copies (typeset_font.c;
+	 * NULL when there are none) */
+	PangoFontMap *fontmaps[2];
+	PangoContext *ctxs[2];
+	FcConfig *configs[2];
 	PangoFontDescription *fonts[TS_NFONTS];
 	/* the document being set */
 	const print_doc *doc;
@@ -164,8 +170,18 @@ void ts_set_colour(cairo_t *cr, unsigned rgb);
  * is not laid out as cairo writes it or a charstring uses operators other
  * than outlines and hints (out is then unchanged). */
 int ts_cff_flatten(const unsigned char *font, size_t len, buf *out);
-/* Rewrites the PDF cairo wrote in pdf: its CIDFontType0C font streams with
- * ts_cff_flatten where that makes them smaller, its CID fonts' widths
+/* Same, with only the glyphs g where g < nkeep and keep[g]: each other
+ * glyph becomes an empty outline that ts_cff_kept tells apart. */
+int ts_cff_flatten_some(const unsigned char *font, size_t len, const unsigned char *keep, size_t nkeep, buf *out);
+/* 1 when the CFF font program has subroutines, 0 when not, -1 when it
+ * cannot be read. */
+int ts_cff_has_subrs(const unsigned char *font, size_t len);
+/* Sets keep[g] for the glyphs of a font ts_cff_flatten_some wrote: 1 for
+ * those it kept, 0 for the others.  Returns how many glyphs it read (0
+ * when font is no CFF font). */
+size_t ts_cff_kept(const unsigned char *font, size_t len, unsigned char *keep, size_t nkeep);
+/* Rewrites the PDF cairo wrote in pdf: its CIDFontType0C font streams that
+ * have subroutines with ts_cff_flatten where that makes them smaller, its CID fonts' widths
  * without the default 1000s, and the cross-reference table to match (where
  * an entry points at another object than its own, as cairo 1.16 leaves
  * those of structure elements it never writes, it becomes a free entry).
@@ -175,13 +191,31 @@ int ts_pdf_flatten_fonts(buf *pdf);
 
 /* ---- typeset_font.c: the font files ---- */
 
+/* 1 when every character of s (NULL: none) is one the typesetter's own
+ * copies of its faces are for. */
+int ts_font_fits(const char *s);
 /* Appends to out the OpenType font of face index of the font file (or
- * collection) file[0..len) with its CFF table flattened by ts_cff_flatten.
- * 0, or -1 when the face is no CID-keyed OpenType CFF font. */
-int ts_font_flatten(const unsigned char *file, size_t len, int index, buf *out);
-/* Makes map (a PangoFcFontMap) use, for the faces fontconfig gives the
- * family lists (", " between names), their flattened copies from the
- * cache (made on first use).  Leaves map as it is when there are none. */
-void ts_font_setup(PangoFontMap *map, const char *const *lists, size_t nlists);
+ * collection) file[0..len) with its CFF table flattened by
+ * ts_cff_flatten_some (keep NULL: every glyph).  0, or -1 when the face is
+ * no CID-keyed OpenType CFF font. */
+int ts_font_flatten(const unsigned char *file, size_t len, int index, const unsigned char *keep, size_t nkeep,
+                    buf *out);
+/* Sets keep[g] to 1 for the glyphs of face index the copy has: those of
+ * the characters ts_font_fits accepts and what the layout features
+ * substitute for them; 0 for the others.  Returns the number of glyphs,
+ * or 0 when more than nkeep. */
+size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, unsigned char *keep, size_t nkeep);
+/* The system's fontconfig configuration, and one with the copies of the
+ * faces fontconfig gives the family lists (", " between names) in place of
+ * those faces (made on first use; NULL when there are none).  Both stay
+ * for the process. */
+void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **system, FcConfig **own);
+/* The current document of this thread is set with the fonts of cfg;
+ * clears what ts_font_missed tells. */
+void ts_font_use(FcConfig *cfg);
+/* Notes when line has a glyph of a copy that the copy leaves empty. */
+void ts_font_check_line(PangoLayoutLine *line);
+/* 1 when a line checked since ts_font_use had such a glyph. */
+int ts_font_missed(void);
 
 #endif
