@@ -5,19 +5,21 @@
  * For every PDF, cairo 1.16 reads a CFF font's whole CFF table (twice: 23
  * MB for Noto Serif CJK), parses all its subroutines and writes every
  * subroutine slot of the font into the subset, which it then compresses —
- * most of the time a PDF took to write.  The copy the typesetter reads
- * instead has the glyphs of the characters Chinese text is written in
- * (S_ranges: Latin, punctuation and symbols, kana, the CJK Unified
- * Ideographs, full-width forms) and of what the layout features make of
- * them, with the subroutines inlined (ts_cff_flatten_some); the other
- * glyphs are left empty.  Everything else (character map, metrics, layout
- * tables, names) is the font's own, so the layout is the same, and so are
- * the PDF's bytes (typeset_cff.c inlines the subroutines of the subsets
- * anyway).
- *
- * A document with a character outside those ranges is set with the
- * system's fonts, as is one that would draw a glyph the copy left empty
- * (checked line by line before drawing: ts_font_check_line).
+ * most of the time a PDF took to write.  The copies the typesetter reads
+ * instead have the glyphs of the characters Chinese text is written in and
+ * of what the layout features make of them, with the subroutines inlined
+ * (ts_cff_flatten_some); the other glyphs are left empty.  Everything else
+ * (character map, metrics, layout tables, names) is the font's own, so the
+ * layout is the same, and so are the PDF's bytes (typeset_cff.c inlines
+ * the subroutines of the subsets anyway).  There are two copies of a face:
+ *   TS_TIER_CJK  Latin, punctuation and symbols, kana, all the CJK Unified
+ *                Ideographs (S_ranges): a third of Noto Serif CJK;
+ *   TS_TIER_GB   the same with only the 6 763 hanzi of GB 2312 (read with
+ *                iconv): a tenth.
+ * A document is set with the smallest copy that has its characters, else
+ * with the system's fonts (TS_TIER_SYSTEM), as is one that would draw a
+ * glyph a copy left empty (checked line by line before drawing:
+ * ts_font_check_line).
  *
  * The copies are made once and kept in the user's cache directory
  * ($XDG_CACHE_HOME/jianbao/fonts, else ~/.cache/jianbao/fonts), named after
@@ -28,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hb-ot.h>
+#include <iconv.h>
 #include <hb.h>
 #include <pango/pangofc-font.h>
 #include <pango/pangofc-fontmap.h>
@@ -42,7 +45,7 @@
 #include "typeset_int.h"
 
 /* Bump when the files change (a new name for every file). */
-#define S_FORMAT 2
+#define S_FORMAT 3
 
 /* The characters the copies are for. */
 static const uint32_t S_ranges[][2] = {
@@ -65,24 +68,68 @@ static const hb_tag_t S_features[] = {
 	HB_TAG('h', 'a', 'l', 't'),
 };
 
-int ts_font_fits(const char *s)
+/* The hanzi of GB 2312, one bit each from U+4E00 (none: iconv has no
+ * GB 2312). */
+static struct {
+	pthread_once_t once;
+	unsigned char bits[(0x9FFF - 0x4E00 + 1) / 8];
+	int ok;
+} S_gb = {PTHREAD_ONCE_INIT, {0}, 0};
+
+static void S_gb_read(void)
 {
-	if (!s)
-		return 1;
-	size_t len = strlen(s);
-	for (size_t i = 0; i < len;) {
+	iconv_t cd = iconv_open("UTF-32BE", "GB2312");
+	if (cd == (iconv_t)-1)
+		return;
+	for (int hi = 0xB0; hi <= 0xF7; hi++)
+		for (int lo = 0xA1; lo <= 0xFE; lo++) {
+			char in[2] = {(char)hi, (char)lo}, out[4];
+			char *ip = in, *op = out;
+			size_t il = 2, ol = 4;
+			if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || ol != 0) {
+				iconv(cd, NULL, NULL, NULL, NULL);
+				continue;
+			}
+			uint32_t cp = (uint32_t)(unsigned char)out[0] << 24 | (uint32_t)(unsigned char)out[1] << 16 |
+			              (uint32_t)(unsigned char)out[2] << 8 | (unsigned char)out[3];
+			if (cp >= 0x4E00 && cp <= 0x9FFF) {
+				S_gb.bits[(cp - 0x4E00) / 8] |= (unsigned char)(1u << (cp % 8));
+				S_gb.ok++;
+			}
+		}
+	iconv_close(cd);
+	if (S_gb.ok < 6000) /* not GB 2312 */
+		S_gb.ok = 0;
+}
+
+/* The smallest tier whose copies have character cp. */
+static int S_tier_of(uint32_t cp)
+{
+	if (cp < 0x20)
+		return TS_TIER_GB;
+	size_t r = 0;
+	while (r < JB_ARRAY_LEN(S_ranges) && !(cp >= S_ranges[r][0] && cp <= S_ranges[r][1]))
+		r++;
+	if (r == JB_ARRAY_LEN(S_ranges))
+		return TS_TIER_SYSTEM;
+	if (cp < 0x4E00 || cp > 0x9FFF)
+		return TS_TIER_GB;
+	pthread_once(&S_gb.once, S_gb_read);
+	return S_gb.ok && (S_gb.bits[(cp - 0x4E00) / 8] & (1u << (cp % 8))) ? TS_TIER_GB : TS_TIER_CJK;
+}
+
+int ts_font_tier(const char *s, int tier)
+{
+	size_t len = s ? strlen(s) : 0;
+	for (size_t i = 0; i < len && tier > TS_TIER_SYSTEM;) {
 		uint32_t cp;
 		size_t n = utf8_decode(s + i, len - i, &cp);
 		i += n ? n : 1;
-		if (cp < 0x20)
-			continue;
-		size_t r = 0;
-		while (r < JB_ARRAY_LEN(S_ranges) && !(cp >= S_ranges[r][0] && cp <= S_ranges[r][1]))
-			r++;
-		if (r == JB_ARRAY_LEN(S_ranges))
-			return 0;
+		int t = S_tier_of(cp);
+		if (t < tier)
+			tier = t;
 	}
-	return 1;
+	return tier;
 }
 
 /* ---- the files ---- */
@@ -192,7 +239,7 @@ int ts_font_flatten(const unsigned char *file, size_t len, int index, const unsi
 	return 0;
 }
 
-size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, unsigned char *keep, size_t nkeep)
+size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, int tier, unsigned char *keep, size_t nkeep)
 {
 	hb_blob_t *blob =
 		hb_blob_create((const char *)file, (unsigned)len, HB_MEMORY_MODE_READONLY, NULL, NULL);
@@ -209,7 +256,7 @@ size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, unsigned
 	for (size_t r = 0; r < JB_ARRAY_LEN(S_ranges); r++)
 		for (uint32_t cp = S_ranges[r][0]; cp <= S_ranges[r][1]; cp++) {
 			hb_codepoint_t g;
-			if (hb_font_get_nominal_glyph(font, cp, &g))
+			if (S_tier_of(cp) >= tier && hb_font_get_nominal_glyph(font, cp, &g))
 				hb_set_add(glyphs, g);
 		}
 	/* the lookups of those features for every script, in the default
@@ -294,6 +341,7 @@ static void *S_map(const char *path, size_t *len)
 typedef struct S_copy {
 	char *file;          /* the system's font file ... */
 	int index;           /* ... and face */
+	int tier;            /* which copy */
 	char *path;          /* the copy */
 	unsigned char *keep; /* its glyphs: 1 for those it has */
 	size_t nkeep;
@@ -306,15 +354,15 @@ static int S_copy_face(const char *dir, S_copy *c)
 	struct stat st;
 	if (stat(c->file, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
-	long long key[5] = {(long long)st.st_size, (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
-	                    c->index, S_FORMAT};
+	long long key[6] = {(long long)st.st_size, (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
+	                    c->index, c->tier, S_FORMAT};
 	uint64_t h = S_fnv(0xcbf29ce484222325ull, c->file, strlen(c->file) + 1);
 	h = S_fnv(h, key, sizeof key);
 	const char *base = strrchr(c->file, '/');
 	base = base ? base + 1 : c->file;
 	size_t stem = strcspn(base, ".");
-	char *name = xasprintf("%s/%.*s-%d-%016llx.otf", dir, (int)(stem < 64 ? stem : 64), base, c->index,
-	                       (unsigned long long)h);
+	char *name = xasprintf("%s/%.*s-%d-%s-%016llx.otf", dir, (int)(stem < 64 ? stem : 64), base, c->index,
+	                       c->tier == TS_TIER_GB ? "gb" : "cjk", (unsigned long long)h);
 	c->nkeep = 65536;
 	c->keep = xcalloc(c->nkeep, 1);
 	size_t len, cff_len;
@@ -333,7 +381,7 @@ static int S_copy_face(const char *dir, S_copy *c)
 	map = S_map(c->file, &len);
 	buf otf = BUF_INIT;
 	if (map) {
-		size_t n = ts_font_glyphs(map, len, c->index, c->keep, c->nkeep);
+		size_t n = ts_font_glyphs(map, len, c->index, c->tier, c->keep, c->nkeep);
 		rc = n && ts_font_flatten(map, len, c->index, c->keep, n, &otf) == 0 ? 0 : -1;
 		munmap(map, len);
 	}
@@ -436,7 +484,8 @@ static void S_copy_free(S_copy *c)
 
 /* The configuration with the copies in place of the system's faces, or
  * NULL; *copies (those in it) are kept. */
-static FcConfig *S_build(FcConfig *system, const char *const *lists, size_t nlists, S_copy **copies, size_t *ncopies)
+static FcConfig *S_build(FcConfig *system, const char *const *lists, size_t nlists, int tier, S_copy **copies,
+                         size_t *ncopies)
 {
 	*copies = NULL;
 	*ncopies = 0;
@@ -445,6 +494,8 @@ static FcConfig *S_build(FcConfig *system, const char *const *lists, size_t nlis
 		return NULL;
 	S_copy *faces;
 	size_t n = S_find_faces(system, lists, nlists, &faces);
+	for (size_t i = 0; i < n; i++)
+		faces[i].tier = tier;
 	for (size_t i = 0; i < n; i++)
 		if (S_copy_face(dir, &faces[i]) < 0) {
 			free(faces[i].path);
@@ -486,18 +537,18 @@ static FcConfig *S_build(FcConfig *system, const char *const *lists, size_t nlis
 }
 
 /* Per process, for the last family lists asked for: the system's
- * configuration and the one with the copies.  Typesetters and the charts
+ * configuration and those with the copies.  Typesetters and the charts
  * drawn into their PDFs share them (and so share cairo's font faces and
  * their subsets). */
 static struct {
 	pthread_mutex_t lock;
 	char *key;
-	FcConfig *system, *own;
+	FcConfig *configs[TS_TIERS];
 	S_copy *copies;
 	size_t ncopies;
-} S_shared = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, NULL, NULL, 0};
+} S_shared = {PTHREAD_MUTEX_INITIALIZER, NULL, {NULL}, NULL, 0};
 
-void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **system, FcConfig **own)
+void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **configs)
 {
 	buf key = BUF_INIT;
 	for (size_t i = 0; i < nlists; i++) {
@@ -505,25 +556,27 @@ void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **system, F
 		buf_putc(&key, '\n');
 	}
 	pthread_mutex_lock(&S_shared.lock);
-	if (!S_shared.system)
-		S_shared.system = FcInitLoadConfigAndFonts();
-	if (S_shared.system && (!S_shared.key || strcmp(S_shared.key, buf_cstr(&key)) != 0)) {
+	if (!S_shared.configs[TS_TIER_SYSTEM])
+		S_shared.configs[TS_TIER_SYSTEM] = FcInitLoadConfigAndFonts();
+	if (S_shared.configs[TS_TIER_SYSTEM] && (!S_shared.key || strcmp(S_shared.key, buf_cstr(&key)) != 0)) {
 		/* the earlier ones stay: typesetters and charts may use them */
 		free(S_shared.key);
 		S_shared.key = buf_detach(&key);
-		S_copy *copies;
-		size_t n;
-		FcConfig *cfg = S_build(S_shared.system, lists, nlists, &copies, &n);
-		if (cfg) {
-			S_shared.copies = xrealloc(S_shared.copies, (S_shared.ncopies + n) * sizeof *copies);
-			memcpy(S_shared.copies + S_shared.ncopies, copies, n * sizeof *copies);
-			S_shared.ncopies += n;
-			free(copies);
+		for (int tier = TS_TIER_SYSTEM + 1; tier < TS_TIERS; tier++) {
+			S_copy *copies;
+			size_t n;
+			FcConfig *cfg = S_build(S_shared.configs[TS_TIER_SYSTEM], lists, nlists, tier, &copies, &n);
+			if (cfg) {
+				S_shared.copies = xrealloc(S_shared.copies, (S_shared.ncopies + n) * sizeof *copies);
+				memcpy(S_shared.copies + S_shared.ncopies, copies, n * sizeof *copies);
+				S_shared.ncopies += n;
+				free(copies);
+			}
+			S_shared.configs[tier] = cfg;
 		}
-		S_shared.own = cfg;
 	}
-	*system = S_shared.system;
-	*own = S_shared.own;
+	for (int tier = 0; tier < TS_TIERS; tier++)
+		configs[tier] = S_shared.configs[tier];
 	pthread_mutex_unlock(&S_shared.lock);
 	buf_free(&key);
 }
@@ -547,7 +600,7 @@ int ts_font_missed(void)
 FcConfig *typeset_font_config(int pdf)
 {
 	pthread_mutex_lock(&S_shared.lock);
-	FcConfig *cfg = S_shared.own ? S_shared.system : NULL;
+	FcConfig *cfg = S_shared.ncopies ? S_shared.configs[TS_TIER_SYSTEM] : NULL;
 	pthread_mutex_unlock(&S_shared.lock);
 	if (pdf && S_current)
 		cfg = S_current;

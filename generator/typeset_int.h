@@ -16,11 +16,11 @@ struct typesetter {
 	print_style st;
 	PangoFontMap *fontmap; /* the fonts of the current document: */
 	PangoContext *ctx;
-	/* [0] the system's, [1] the typesetter's own copies (typeset_font.c;
-	 * NULL when there are none) */
-	PangoFontMap *fontmaps[2];
-	PangoContext *ctxs[2];
-	FcConfig *configs[2];
+	/* by ts_tier: the system's fonts and the typesetter's own copies
+	 * (typeset_font.c; NULL when there are none) */
+	PangoFontMap *fontmaps[3];
+	PangoContext *ctxs[3];
+	FcConfig *configs[3];
 	PangoFontDescription *fonts[TS_NFONTS];
 	/* the document being set */
 	const print_doc *doc;
@@ -191,25 +191,29 @@ int ts_pdf_flatten_fonts(buf *pdf);
 
 /* ---- typeset_font.c: the font files ---- */
 
-/* 1 when every character of s (NULL: none) is one the typesetter's own
- * copies of its faces are for. */
-int ts_font_fits(const char *s);
+/* The fonts a document is set with: the system's, or one of the
+ * typesetter's own copies of them (fewer glyphs the higher the tier). */
+typedef enum ts_tier { TS_TIER_SYSTEM, TS_TIER_CJK, TS_TIER_GB, TS_TIERS } ts_tier;
+
+/* The highest tier up to tier whose copies have every character of s
+ * (NULL: none). */
+int ts_font_tier(const char *s, int tier);
 /* Appends to out the OpenType font of face index of the font file (or
  * collection) file[0..len) with its CFF table flattened by
  * ts_cff_flatten_some (keep NULL: every glyph).  0, or -1 when the face is
  * no CID-keyed OpenType CFF font. */
 int ts_font_flatten(const unsigned char *file, size_t len, int index, const unsigned char *keep, size_t nkeep,
                     buf *out);
-/* Sets keep[g] to 1 for the glyphs of face index the copy has: those of
- * the characters ts_font_fits accepts and what the layout features
- * substitute for them; 0 for the others.  Returns the number of glyphs,
- * or 0 when more than nkeep. */
-size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, unsigned char *keep, size_t nkeep);
-/* The system's fontconfig configuration, and one with the copies of the
- * faces fontconfig gives the family lists (", " between names) in place of
- * those faces (made on first use; NULL when there are none).  Both stay
- * for the process. */
-void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **system, FcConfig **own);
+/* Sets keep[g] to 1 for the glyphs of face index the copy of tier has:
+ * those of its characters and what the layout features substitute for
+ * them; 0 for the others.  Returns the number of glyphs, or 0 when more
+ * than nkeep. */
+size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, int tier, unsigned char *keep, size_t nkeep);
+/* The fontconfig configuration of each tier: the system's, and those with
+ * the copies of the faces fontconfig gives the family lists (", " between
+ * names) in place of those faces (made on first use; NULL when there are
+ * none).  They stay for the process. */
+void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **configs);
 /* The current document of this thread is set with the fonts of cfg;
  * clears what ts_font_missed tells. */
 void ts_font_use(FcConfig *cfg);

@@ -15,14 +15,15 @@
 #define S_A4_W (210 * TS_MM)
 #define S_A4_H (297 * TS_MM)
 
-/* Sets the next document with the typesetter's own font copies (own 1,
- * when it has them) or the system's fonts. */
-static void S_use_fonts(typesetter *ts, int own)
+/* Sets the next document with the fonts of tier (ts_tier), or of the
+ * next lower tier the typesetter has. */
+static void S_use_fonts(typesetter *ts, int tier)
 {
-	int i = own && ts->ctxs[1] ? 1 : 0;
-	ts->fontmap = ts->fontmaps[i];
-	ts->ctx = ts->ctxs[i];
-	ts_font_use(ts->configs[1] ? ts->configs[i] : NULL);
+	while (tier > TS_TIER_SYSTEM && !ts->ctxs[tier])
+		tier--;
+	ts->fontmap = ts->fontmaps[tier];
+	ts->ctx = ts->ctxs[tier];
+	ts_font_use(ts->ctxs[TS_TIER_CJK] || ts->ctxs[TS_TIER_GB] ? ts->configs[tier] : NULL);
 }
 
 typesetter *typeset_new(const print_style *style)
@@ -40,10 +41,10 @@ typesetter *typeset_new(const print_style *style)
 	/* the typesetter's families, and the charts' (chart.c) */
 	const char *lists[] = {ts->st.font_body, ts->st.font_title, ts->st.font_masthead, ts->st.font_hei,
 	                       ts->st.font_kai,  ts->st.font_mono,  "Noto Sans CJK SC"};
-	ts_fonts_init(lists, JB_ARRAY_LEN(lists), &ts->configs[0], &ts->configs[1]);
-	for (int i = 0; i < 2; i++) {
-		if (i == 1 && !ts->configs[1])
-			break;
+	ts_fonts_init(lists, JB_ARRAY_LEN(lists), ts->configs);
+	for (int i = 0; i < TS_TIERS; i++) {
+		if (i > TS_TIER_SYSTEM && !ts->configs[i])
+			continue;
 		ts->fontmaps[i] = pango_cairo_font_map_new();
 		if (ts->configs[i])
 			pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(ts->fontmaps[i]), ts->configs[i]);
@@ -58,7 +59,7 @@ typesetter *typeset_new(const print_style *style)
 		pango_cairo_context_set_font_options(ctx, fo);
 		cairo_font_options_destroy(fo);
 	}
-	S_use_fonts(ts, 0);
+	S_use_fonts(ts, TS_TIER_SYSTEM);
 	const char *families[TS_NFONTS] = {ts->st.font_body, ts->st.font_title, ts->st.font_masthead,
 	                                   ts->st.font_hei,  ts->st.font_kai,   ts->st.font_mono};
 	for (int i = 0; i < TS_NFONTS; i++) {
@@ -76,7 +77,7 @@ void typeset_free(typesetter *ts)
 		return;
 	for (int i = 0; i < TS_NFONTS; i++)
 		pango_font_description_free(ts->fonts[i]);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < TS_TIERS; i++) {
 		if (ts->ctxs[i])
 			g_object_unref(ts->ctxs[i]);
 		if (ts->fontmaps[i])
@@ -794,46 +795,48 @@ again:
 
 /* ---- which fonts ---- */
 
-/* 1 when every character doc has to show is one the typesetter's own
- * font copies are for. */
-static int S_doc_fits(const print_doc *d)
+/* The highest tier up to tier whose font copies have every character doc
+ * shows. */
+static int S_doc_tier(const print_doc *d, int tier)
 {
-	const char *fields[] = {d->series,       d->issue_line, d->publisher, d->date,   d->title,
-	                        d->subtitle,     d->author,     d->guidance,  d->editor, d->issuer_title,
+	const char *fields[] = {d->series,       d->issue_line, d->publisher, d->date,    d->title,
+	                        d->subtitle,     d->author,     d->guidance,  d->editor,  d->issuer_title,
 	                        d->number,       d->issuer,     d->cc,        d->printer, d->printed};
 	for (size_t i = 0; i < JB_ARRAY_LEN(fields); i++)
-		if (!ts_font_fits(fields[i]))
-			return 0;
+		tier = ts_font_tier(fields[i], tier);
 	if (!d->body)
-		return 1;
-	int fits = 1;
+		return tier;
 	cmark_iter *it = cmark_iter_new(d->body);
 	cmark_event_type ev;
-	while (fits && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+	while (tier > TS_TIER_SYSTEM && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		if (ev != CMARK_EVENT_ENTER)
 			continue;
 		cmark_node *n = cmark_iter_get_node(it);
-		fits = ts_font_fits(cmark_node_get_literal(n)) && ts_font_fits(cmark_node_get_title(n));
+		tier = ts_font_tier(cmark_node_get_literal(n), tier);
+		tier = ts_font_tier(cmark_node_get_title(n), tier);
 	}
 	cmark_iter_free(it);
-	return fits;
+	return tier;
 }
 
-/* Sets a document (doc) or a volume (vol) with the typesetter's own font
- * copies when its characters allow, else, or when a line turns out to need
- * a glyph a copy leaves empty, with the system's fonts: the same layout,
- * the same PDF. */
+/* Sets a document (doc) or a volume (vol) with the smallest of the
+ * typesetter's own font copies that has its characters, else, or when a
+ * line turns out to need a glyph that copy leaves empty, with the system's
+ * fonts: the same layout, the same PDF. */
 static int S_set(typesetter *ts, const print_doc *doc, const print_volume *vol, buf *out)
 {
-	int own = ts->ctxs[1] != NULL && (!doc || S_doc_fits(doc));
-	if (own && vol) {
+	int tier = TS_TIERS - 1;
+	if (doc)
+		tier = S_doc_tier(doc, tier);
+	if (vol) {
 		const char *fields[] = {vol->title, vol->subtitle, vol->publisher};
-		for (size_t i = 0; own && i < JB_ARRAY_LEN(fields); i++)
-			own = ts_font_fits(fields[i]);
-		for (size_t i = 0; own && i < vol->nissues; i++)
-			own = S_doc_fits(vol->issues[i]);
+		for (size_t i = 0; i < JB_ARRAY_LEN(fields); i++)
+			tier = ts_font_tier(fields[i], tier);
+		for (size_t i = 0; i < vol->nissues; i++)
+			tier = S_doc_tier(vol->issues[i], tier);
 	}
-	S_use_fonts(ts, own);
+	S_use_fonts(ts, tier);
+	int own = ts->ctx != ts->ctxs[TS_TIER_SYSTEM];
 	size_t start = out->len;
 	int errors = ts->errors;
 	int pages = doc ? S_pdf(ts, doc, out) : S_volume(ts, vol, out);
@@ -842,7 +845,7 @@ static int S_set(typesetter *ts, const print_doc *doc, const print_volume *vol, 
 		int e = diag_errors(), w = diag_warnings();
 		buf quiet = BUF_INIT;
 		diag_capture(&quiet);
-		S_use_fonts(ts, 0);
+		S_use_fonts(ts, TS_TIER_SYSTEM);
 		buf_truncate(out, start);
 		pages = doc ? S_pdf(ts, doc, out) : S_volume(ts, vol, out);
 		diag_capture(NULL);
@@ -850,7 +853,7 @@ static int S_set(typesetter *ts, const print_doc *doc, const print_volume *vol, 
 		ts->errors = errors;
 		buf_free(&quiet);
 	}
-	S_use_fonts(ts, 0);
+	S_use_fonts(ts, TS_TIER_SYSTEM);
 	return pages;
 }
 

@@ -610,9 +610,20 @@ TEST(font_files_without_subroutines)
 	CHECK(path && file_read(path, &data, &len) == 0);
 	buf otf = BUF_INIT, part = BUF_INIT;
 	CHECK_INT(ts_font_flatten((const unsigned char *)data, len, index, NULL, 0, &otf), 0);
-	unsigned char *keep = xcalloc(65536, 1), *kept = xcalloc(65536, 1);
-	size_t n = ts_font_glyphs((const unsigned char *)data, len, index, keep, 65536);
+	unsigned char *keep = xcalloc(65536, 1), *kept = xcalloc(65536, 1), *gb = xcalloc(65536, 1);
+	size_t n = ts_font_glyphs((const unsigned char *)data, len, index, TS_TIER_CJK, keep, 65536);
 	CHECK(n > 20000);
+	/* the GB 2312 copy: fewer glyphs, all of them in the other copy */
+	CHECK_INT((long)ts_font_glyphs((const unsigned char *)data, len, index, TS_TIER_GB, gb, 65536), (long)n);
+	size_t nkeep = 0, ngb = 0, extra = 0;
+	for (size_t g = 0; g < n; g++) {
+		nkeep += keep[g];
+		ngb += gb[g];
+		extra += gb[g] && !keep[g];
+	}
+	CHECK(ngb > 7000 && ngb < nkeep / 2 && nkeep > 20000);
+	CHECK_INT((long)extra, 0);
+	free(gb);
 	CHECK_INT(ts_font_flatten((const unsigned char *)data, len, index, keep, n, &part), 0);
 	CHECK(part.len > 0 && part.len < otf.len / 2);
 	/* the same glyphs, outlines, hints, advances and character map; the
@@ -684,32 +695,38 @@ TEST(font_files_without_subroutines)
 	buf_free(&part);
 
 	/* the typesetter reads its copy, named after the font file */
-	FcConfig *cfg = pango_fc_font_map_get_config(PANGO_FC_FONT_MAP(S_ts->fontmaps[1]));
-	int flat_index = -1;
-	char *flat = S_font_file(cfg, "Noto Serif CJK SC", &flat_index);
-	CHECK(flat && strstr(flat, "/jianbao/fonts/NotoSerifCJK-") && str_ends_with(flat, ".otf"));
-	CHECK_INT(flat_index, 0);
-	free(flat);
+	const char *suffix[TS_TIERS] = {NULL, "-cjk-", "-gb-"};
+	for (int tier = TS_TIER_CJK; tier < TS_TIERS; tier++) {
+		FcConfig *cfg = pango_fc_font_map_get_config(PANGO_FC_FONT_MAP(S_ts->fontmaps[tier]));
+		int flat_index = -1;
+		char *flat = S_font_file(cfg, "Noto Serif CJK SC", &flat_index);
+		CHECK(flat && strstr(flat, "/jianbao/fonts/NotoSerifCJK-") && str_ends_with(flat, ".otf"));
+		CHECK(flat && strstr(flat, suffix[tier]));
+		CHECK_INT(flat_index, 0);
+		free(flat);
+	}
 	free(path);
 }
 
 TEST(font_copies_cover_chinese_text)
 {
-	CHECK(ts_font_fits("继续教育“合作”联盟（2024）——①ABC abc é α ア"));
-	CHECK(ts_font_fits(NULL));
-	CHECK(!ts_font_fits("한국어"));
-	CHECK(!ts_font_fits("\xf0\xa0\x80\x80")); /* U+20000 */
-	CHECK(!ts_font_fits("葛\xef\xb8\x80"));  /* a variation selector */
+	CHECK_INT(ts_font_tier("继续教育“合作”联盟（2024）——①ABC abc é α ア", TS_TIER_GB), TS_TIER_GB);
+	CHECK_INT(ts_font_tier(NULL, TS_TIER_GB), TS_TIER_GB);
+	CHECK_INT(ts_font_tier("张喆、王堃", TS_TIER_GB), TS_TIER_CJK); /* not in GB 2312 */
+	CHECK_INT(ts_font_tier("正文", TS_TIER_CJK), TS_TIER_CJK);
+	CHECK_INT(ts_font_tier("한국어", TS_TIER_GB), TS_TIER_SYSTEM);
+	CHECK_INT(ts_font_tier("\xf0\xa0\x80\x80", TS_TIER_GB), TS_TIER_SYSTEM); /* U+20000 */
+	CHECK_INT(ts_font_tier("葛\xef\xb8\x80", TS_TIER_GB), TS_TIER_SYSTEM); /* a variation selector */
 	/* a line with a glyph the copy leaves empty is noticed */
-	CHECK(S_ts->ctxs[1] != NULL);
-	const char *texts[] = {"中文，“标点”。", "中文한국어"};
-	for (int i = 0; i < 2; i++) {
-		PangoLayout *l = pango_layout_new(S_ts->ctxs[1]);
+	CHECK(S_ts->ctxs[TS_TIER_GB] != NULL);
+	const char *texts[] = {"中文，“标点”。", "中文한국어", "张喆"};
+	for (int i = 0; i < 3; i++) {
+		PangoLayout *l = pango_layout_new(S_ts->ctxs[TS_TIER_GB]);
 		pango_layout_set_font_description(l, S_ts->fonts[TS_BODY]);
 		pango_layout_set_text(l, texts[i], -1);
-		ts_font_use(S_ts->configs[1]);
+		ts_font_use(S_ts->configs[TS_TIER_GB]);
 		typeset_check_layout(l);
-		CHECK_INT(ts_font_missed(), i);
+		CHECK_INT(ts_font_missed(), i > 0);
 		g_object_unref(l);
 	}
 	ts_font_use(NULL);
@@ -721,10 +738,13 @@ TEST(font_copies_cover_chinese_text)
 	buf b = {pdf, len, len + 1};
 	CHECK(S_glyphs_real(&b));
 	free(pdf);
-	pdf = S_pdf("正文，**加粗**。\n\n## 一、标题\n\n`code` 与 *强调*\n", &pages, &len);
-	b = (buf){pdf, len, len + 1};
-	CHECK(S_glyphs_real(&b));
-	free(pdf);
+	const char *mds[] = {"正文，**加粗**。\n\n## 一、标题\n\n`code` 与 *强调*\n", "张喆与王堃。\n"};
+	for (int i = 0; i < 2; i++) {
+		pdf = S_pdf(mds[i], &pages, &len);
+		b = (buf){pdf, len, len + 1};
+		CHECK(S_glyphs_real(&b));
+		free(pdf);
+	}
 }
 
 static int S_block_calls;
