@@ -22,10 +22,10 @@
  * ts_font_check_line).
  *
  * The copies are made once and kept in the user's cache directory
- * ($XDG_CACHE_HOME/jianbao/fonts, else ~/.cache/jianbao/fonts), named after
- * the font file, its face, size and modification time.  Where there is no
- * cache directory, or a face is no CID-keyed CFF font, the system's font
- * is used. */
+ * ($XDG_CACHE_HOME/jianbao/fonts, else ~/.cache/jianbao/fonts; when that
+ * cannot be written, $TMPDIR/jianbao-UID/fonts), named after the font file,
+ * its face, size and modification time.  Where a face is no CID-keyed CFF
+ * font, or no copy can be written, the system's font is used. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -306,14 +306,18 @@ size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, int tier
 
 /* ---- the cache ---- */
 
-static char *S_cache_dir(void)
+/* Where the copies are kept: the user's cache directory, else (when that
+ * cannot be written) one in $TMPDIR; NULL-terminated. */
+static void S_cache_dirs(char *dirs[3])
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME"), *tmp = getenv("TMPDIR");
+	int n = 0;
 	if (xdg && xdg[0] == '/')
-		return path_join(xdg, "jianbao/fonts");
-	if (home && home[0] == '/')
-		return path_join(home, ".cache/jianbao/fonts");
-	return NULL;
+		dirs[n++] = path_join(xdg, "jianbao/fonts");
+	else if (home && home[0] == '/')
+		dirs[n++] = path_join(home, ".cache/jianbao/fonts");
+	dirs[n++] = xasprintf("%s/jianbao-%ld/fonts", tmp && tmp[0] == '/' ? tmp : "/tmp", (long)getuid());
+	dirs[n] = NULL;
 }
 
 static uint64_t S_fnv(uint64_t h, const void *data, size_t len)
@@ -363,6 +367,7 @@ static int S_copy_face(const char *dir, S_copy *c)
 	size_t stem = strcspn(base, ".");
 	char *name = xasprintf("%s/%.*s-%d-%s-%016llx.otf", dir, (int)(stem < 64 ? stem : 64), base, c->index,
 	                       c->tier == TS_TIER_GB ? "gb" : "cjk", (unsigned long long)h);
+	free(c->keep);
 	c->nkeep = 65536;
 	c->keep = xcalloc(c->nkeep, 1);
 	size_t len, cff_len;
@@ -489,19 +494,17 @@ static FcConfig *S_build(FcConfig *system, const char *const *lists, size_t nlis
 {
 	*copies = NULL;
 	*ncopies = 0;
-	char *dir = S_cache_dir();
-	if (!dir)
-		return NULL;
+	char *dirs[3];
+	S_cache_dirs(dirs);
 	S_copy *faces;
 	size_t n = S_find_faces(system, lists, nlists, &faces);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		faces[i].tier = tier;
-	for (size_t i = 0; i < n; i++)
-		if (S_copy_face(dir, &faces[i]) < 0) {
-			free(faces[i].path);
-			faces[i].path = NULL;
-		}
-	free(dir);
+		for (int d = 0; dirs[d] && S_copy_face(dirs[d], &faces[i]) < 0; d++)
+			;
+	}
+	for (int d = 0; dirs[d]; d++)
+		free(dirs[d]);
 	FcConfig *cfg = FcConfigCreate();
 	int ok = cfg && FcConfigParseAndLoad(cfg, NULL, FcTrue);
 	buf xml = BUF_INIT;
