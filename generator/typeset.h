@@ -12,7 +12,9 @@
  * Pieces: typeset_style.c (print.lua → print_style), typeset_text.c (inline
  * text → PangoLayout: fonts, kinsoku, spacing, justification),
  * typeset_flow.c (blocks → pages on the line grid), typeset_pdf.c (pages,
- * mastheads, closing blocks, metadata, volumes). */
+ * mastheads, closing blocks, metadata, volumes), typeset_font.c (the font
+ * files read: copies of the CJK faces made for cairo), typeset_cff.c (CFF
+ * fonts without subroutines). */
 #ifndef JB_TYPESET_H
 #define JB_TYPESET_H
 

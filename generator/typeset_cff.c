@@ -13,7 +13,9 @@
  *
  * The PDF is rewritten after cairo has written it (the font streams, the
  * CID fonts' width arrays and the cross-reference table); anything not
- * laid out the way cairo 1.16 writes it is left alone. */
+ * laid out the way cairo 1.16 writes it is left alone, and so are font
+ * programs without subroutines (those of the typesetter's own font copies,
+ * typeset_font.c, which are flattened the same way beforehand). */
 #include <stdlib.h>
 #include <string.h>
 
