@@ -2,12 +2,14 @@
 
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
 #include "frontmatter.h"
+#include "typeset.h"
 
 #define S_PI 3.14159265358979323846
 
@@ -697,6 +699,7 @@ static _Thread_local struct {
 	PangoContext *ctx;
 	PangoLayout *layout;
 	PangoFontDescription *font[F_COUNT];
+	FcConfig *config; /* set on map (NULL: pango's default) */
 } S_pg;
 
 int chart_fonts_loaded(void)
@@ -823,6 +826,7 @@ static void S_draw_text_ex(cairo_t *cr, S_font f, const char *text, double x, do
 	}
 	cairo_move_to(cr, x0, y0);
 	cairo_set_source_rgb(cr, col.r, col.g, col.b);
+	typeset_check_layout(l);
 	pango_cairo_show_layout(cr, l);
 	cairo_new_path(cr);
 }
@@ -1759,6 +1763,12 @@ void chart_draw(const chart *c, cairo_t *cr, double width, double height)
 	int pdf = cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF;
 	if (pdf)
 		S_font_options(1);
+	/* in a PDF, the fonts its text is set with */
+	FcConfig *config = typeset_font_config(pdf);
+	if (config && config != S_pg.config) {
+		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(S_pg.map), config);
+		S_pg.config = config;
+	}
 	pango_cairo_update_context(cr, S_pg.ctx);
 	pango_layout_context_changed(S_pg.layout);
 	S_layout L = {.W = width, .H = height};

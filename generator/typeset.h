@@ -12,12 +12,16 @@
  * Pieces: typeset_style.c (print.lua → print_style), typeset_text.c (inline
  * text → PangoLayout: fonts, kinsoku, spacing, justification),
  * typeset_flow.c (blocks → pages on the line grid), typeset_pdf.c (pages,
- * mastheads, closing blocks, metadata, volumes). */
+ * mastheads, closing blocks, metadata, volumes), typeset_font.c (the font
+ * files read: copies of the CJK faces made for cairo), typeset_cff.c (CFF
+ * fonts without subroutines). */
 #ifndef JB_TYPESET_H
 #define JB_TYPESET_H
 
 #include <cairo.h>
 #include <cmark-gfm.h>
+#include <fontconfig/fontconfig.h>
+#include <pango/pango.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -122,6 +126,16 @@ int typeset_pdf_file(typesetter *ts, const print_doc *doc, const char *path);
 /* A volume: cover, table of contents with page numbers, the issues one
  * after the other, a bookmark per issue.  Page count or -1. */
 int typeset_volume(typesetter *ts, const print_volume *vol, buf *out);
+
+/* For a chart's fonts (chart.c): the fontconfig configuration the
+ * typesetter sets the current document of this thread with (pdf 1), or
+ * the system's (pdf 0, a picture), so that a chart's glyphs join the
+ * document's font subsets; NULL when no typesetter has its own copies of
+ * fonts (typeset_font.c).  The configurations stay for the process. */
+FcConfig *typeset_font_config(int pdf);
+/* Checks the glyphs of l before it is drawn into a PDF of the typesetter
+ * (see typeset_font.c). */
+void typeset_check_layout(PangoLayout *l);
 
 /* ---- helpers for callers ---- */
 

@@ -13,7 +13,9 @@
  *
  * The PDF is rewritten after cairo has written it (the font streams, the
  * CID fonts' width arrays and the cross-reference table); anything not
- * laid out the way cairo 1.16 writes it is left alone. */
+ * laid out the way cairo 1.16 writes it is left alone, and so are font
+ * programs without subroutines (those of the typesetter's own font copies,
+ * typeset_font.c, which are flattened the same way beforehand). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -391,7 +393,16 @@ static void S_put_dict(buf *b, const S_dict *d, const int *ops, const long (*val
 
 #define S_MAX_FDS 256
 
+/* The charstring that stands for a glyph ts_cff_flatten_some leaves out:
+ * an empty outline ("0 0 rmoveto endchar") that no real glyph has. */
+static const unsigned char S_stand_in[] = {139, 139, 21, 14};
+
 int ts_cff_flatten(const unsigned char *font, size_t len, buf *out)
+{
+	return ts_cff_flatten_some(font, len, NULL, 0, out);
+}
+
+int ts_cff_flatten_some(const unsigned char *font, size_t len, const unsigned char *keep, size_t nkeep, buf *out)
 {
 	if (len < 4 || font[0] != 1 || font[2] < 4 || font[2] > len)
 		return -1;
@@ -502,6 +513,11 @@ int ts_cff_flatten(const unsigned char *font, size_t len, buf *out)
 
 	/* the charstrings, flattened */
 	for (size_t g = 0; g < nglyphs; g++) {
+		if (keep && (g >= nkeep || !keep[g])) {
+			buf_put(&flat, S_stand_in, sizeof S_stand_in);
+			ends[g] = flat.len;
+			continue;
+		}
 		size_t clen;
 		const unsigned char *cp = S_item(&chars, g, &clen);
 		const S_index *ls = lsubrs[fd_of[g]].count ? &lsubrs[fd_of[g]] : NULL;
@@ -585,6 +601,81 @@ done:
 	buf_free(&dicts);
 	buf_free(&privs);
 	return rc;
+}
+
+int ts_cff_has_subrs(const unsigned char *font, size_t len)
+{
+	if (len < 4 || font[0] != 1 || font[2] < 4 || font[2] > len)
+		return -1;
+	S_index names, tops, strings, gsubrs;
+	if (S_read_index(font, len, font[2], &names) < 0 || S_read_index(font, len, names.end, &tops) < 0 ||
+	    tops.count != 1 || S_read_index(font, len, tops.end, &strings) < 0 ||
+	    S_read_index(font, len, strings.end, &gsubrs) < 0)
+		return -1;
+	if (gsubrs.count)
+		return 1;
+	size_t toplen;
+	const unsigned char *topp = S_item(&tops, 0, &toplen);
+	S_dict top;
+	if (S_read_dict(topp, toplen, &top) < 0)
+		return -1;
+	/* the private dicts: the font's, or each font dict's */
+	const S_entry *fdarray = S_find(&top, 1236);
+	S_index fds;
+	size_t nfd = 1;
+	if (fdarray) {
+		if (fdarray->nnum != 1 || fdarray->num[0] <= 0 || S_read_index(font, len, (size_t)fdarray->num[0], &fds) < 0)
+			return -1;
+		nfd = fds.count;
+	}
+	for (size_t k = 0; k < nfd; k++) {
+		S_dict fd;
+		const S_dict *d = &top;
+		if (fdarray) {
+			size_t dlen;
+			const unsigned char *dp = S_item(&fds, k, &dlen);
+			if (S_read_dict(dp, dlen, &fd) < 0)
+				return -1;
+			d = &fd;
+		}
+		const S_entry *pe = S_find(d, 18);
+		if (!pe)
+			continue;
+		S_dict priv;
+		if (pe->nnum != 2 || pe->num[0] < 0 || pe->num[1] < 0 || (size_t)pe->num[1] > len ||
+		    (size_t)pe->num[0] > len - (size_t)pe->num[1] ||
+		    S_read_dict(font + pe->num[1], (size_t)pe->num[0], &priv) < 0)
+			return -1;
+		if (S_find(&priv, 19))
+			return 1;
+	}
+	return 0;
+}
+
+size_t ts_cff_kept(const unsigned char *font, size_t len, unsigned char *keep, size_t nkeep)
+{
+	if (len < 4 || font[0] != 1 || font[2] < 4 || font[2] > len)
+		return 0;
+	S_index names, tops;
+	if (S_read_index(font, len, font[2], &names) < 0 || names.count != 1 ||
+	    S_read_index(font, len, names.end, &tops) < 0 || tops.count != 1)
+		return 0;
+	size_t toplen;
+	const unsigned char *topp = S_item(&tops, 0, &toplen);
+	S_dict top;
+	if (S_read_dict(topp, toplen, &top) < 0)
+		return 0;
+	const S_entry *cs = S_find(&top, 17);
+	S_index chars;
+	if (!cs || cs->nnum != 1 || cs->num[0] <= 0 || S_read_index(font, len, (size_t)cs->num[0], &chars) < 0)
+		return 0;
+	size_t n = chars.count < nkeep ? chars.count : nkeep;
+	for (size_t g = 0; g < n; g++) {
+		size_t clen;
+		const unsigned char *cp = S_item(&chars, g, &clen);
+		keep[g] = !(clen == sizeof S_stand_in && !memcmp(cp, S_stand_in, clen));
+	}
+	return n;
 }
 
 /* ---- the PDF ---- */
@@ -693,6 +784,7 @@ static int S_shrink_font(const char *pdf, S_obj *objs, size_t nobjs, S_obj *o)
 	buf raw = BUF_INIT, flat = BUF_INIT, z = BUF_INIT;
 	int done = 0;
 	if (S_inflate((const unsigned char *)p + data, (size_t)dlen, &raw) == 0 &&
+	    ts_cff_has_subrs((const unsigned char *)raw.ptr, raw.len) == 1 &&
 	    ts_cff_flatten((const unsigned char *)raw.ptr, raw.len, &flat) == 0 && S_deflate(&flat, &z) == 0 &&
 	    z.len < (size_t)dlen) {
 		buf_put(&o->repl, p, data);

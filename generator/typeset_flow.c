@@ -142,6 +142,7 @@ void ts_draw_line(ts_flow *f, PangoLayout *l, PangoLayoutLine *line, double x, d
 	} while (pango_layout_iter_next_line(it));
 	pango_layout_iter_free(it);
 	cairo_move_to(f->cr, lx, f->y0 + baseline);
+	ts_font_check_line(line);
 	pango_cairo_show_layout_line(f->cr, line);
 	if (!t)
 		return;
@@ -177,6 +178,7 @@ void ts_draw_plain(ts_flow *f, const char *s, const ts_para *p, double x, double
 		x -= w;
 	ts_set_colour(f->cr, p->colour);
 	cairo_move_to(f->cr, x, baseline);
+	ts_font_check_line(pango_layout_get_line_readonly(l, 0));
 	pango_cairo_show_layout_line(f->cr, pango_layout_get_line_readonly(l, 0));
 	ts_set_colour(f->cr, f->ts->st.text_colour);
 	g_object_unref(l);
@@ -763,6 +765,7 @@ static void S_placeholder(ts_flow *f, const char *alt, double x, double w, doubl
 	pango_layout_get_extents(l, NULL, &r);
 	ts_set_colour(cr, p.colour);
 	cairo_move_to(cr, x + p.size, f->y0 + f->y + (h - r.height / (double)PANGO_SCALE) / 2);
+	typeset_check_layout(l);
 	pango_cairo_show_layout(cr, l);
 	ts_set_colour(cr, f->ts->st.text_colour);
 	g_object_unref(l);

@@ -3,6 +3,7 @@
 #ifndef JB_TYPESET_INT_H
 #define JB_TYPESET_INT_H
 
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "typeset.h"
@@ -13,8 +14,13 @@ typedef enum ts_font { TS_BODY, TS_TITLE, TS_MASTHEAD, TS_HEI, TS_KAI, TS_MONO, 
 
 struct typesetter {
 	print_style st;
-	PangoFontMap *fontmap;
+	PangoFontMap *fontmap; /* the fonts of the current document: */
 	PangoContext *ctx;
+	/* by ts_tier: the system's fonts and the typesetter's own copies
+	 * (typeset_font.c; NULL when there are none) */
+	PangoFontMap *fontmaps[3];
+	PangoContext *ctxs[3];
+	FcConfig *configs[3];
 	PangoFontDescription *fonts[TS_NFONTS];
 	/* the document being set */
 	const print_doc *doc;
@@ -164,13 +170,56 @@ void ts_set_colour(cairo_t *cr, unsigned rgb);
  * is not laid out as cairo writes it or a charstring uses operators other
  * than outlines and hints (out is then unchanged). */
 int ts_cff_flatten(const unsigned char *font, size_t len, buf *out);
-/* Rewrites the PDF cairo wrote in pdf: its CIDFontType0C font streams with
- * ts_cff_flatten where that makes them smaller, its CID fonts' widths
+/* Same, with only the glyphs g where g < nkeep and keep[g]: each other
+ * glyph becomes an empty outline that ts_cff_kept tells apart. */
+int ts_cff_flatten_some(const unsigned char *font, size_t len, const unsigned char *keep, size_t nkeep, buf *out);
+/* 1 when the CFF font program has subroutines, 0 when not, -1 when it
+ * cannot be read. */
+int ts_cff_has_subrs(const unsigned char *font, size_t len);
+/* Sets keep[g] for the glyphs of a font ts_cff_flatten_some wrote: 1 for
+ * those it kept, 0 for the others.  Returns how many glyphs it read (0
+ * when font is no CFF font). */
+size_t ts_cff_kept(const unsigned char *font, size_t len, unsigned char *keep, size_t nkeep);
+/* Rewrites the PDF cairo wrote in pdf: its CIDFontType0C font streams that
+ * have subroutines with ts_cff_flatten where that makes them smaller, its CID fonts' widths
  * without the default 1000s, and the cross-reference table to match (where
  * an entry points at another object than its own, as cairo 1.16 leaves
  * those of structure elements it never writes, it becomes a free entry).
  * Returns how many font programs and width arrays were rewritten; pdf is
  * left as it is when it is not laid out as expected. */
 int ts_pdf_flatten_fonts(buf *pdf);
+
+/* ---- typeset_font.c: the font files ---- */
+
+/* The fonts a document is set with: the system's, or one of the
+ * typesetter's own copies of them (fewer glyphs the higher the tier). */
+typedef enum ts_tier { TS_TIER_SYSTEM, TS_TIER_CJK, TS_TIER_GB, TS_TIERS } ts_tier;
+
+/* The highest tier up to tier whose copies have every character of s
+ * (NULL: none). */
+int ts_font_tier(const char *s, int tier);
+/* Appends to out the OpenType font of face index of the font file (or
+ * collection) file[0..len) with its CFF table flattened by
+ * ts_cff_flatten_some (keep NULL: every glyph).  0, or -1 when the face is
+ * no CID-keyed OpenType CFF font. */
+int ts_font_flatten(const unsigned char *file, size_t len, int index, const unsigned char *keep, size_t nkeep,
+                    buf *out);
+/* Sets keep[g] to 1 for the glyphs of face index the copy of tier has:
+ * those of its characters and what the layout features substitute for
+ * them; 0 for the others.  Returns the number of glyphs, or 0 when more
+ * than nkeep. */
+size_t ts_font_glyphs(const unsigned char *file, size_t len, int index, int tier, unsigned char *keep, size_t nkeep);
+/* The fontconfig configuration of each tier: the system's, and those with
+ * the copies of the faces fontconfig gives the family lists (", " between
+ * names) in place of those faces (made on first use; NULL when there are
+ * none).  They stay for the process. */
+void ts_fonts_init(const char *const *lists, size_t nlists, FcConfig **configs);
+/* The current document of this thread is set with the fonts of cfg;
+ * clears what ts_font_missed tells. */
+void ts_font_use(FcConfig *cfg);
+/* Notes when line has a glyph of a copy that the copy leaves empty. */
+void ts_font_check_line(PangoLayoutLine *line);
+/* 1 when a line checked since ts_font_use had such a glyph. */
+int ts_font_missed(void);
 
 #endif

@@ -7,12 +7,24 @@
 #include <string.h>
 
 #include <cairo-pdf.h>
+#include <pango/pangofc-fontmap.h>
 
 #include "diag.h"
 #include "typeset_int.h"
 
 #define S_A4_W (210 * TS_MM)
 #define S_A4_H (297 * TS_MM)
+
+/* Sets the next document with the fonts of tier (ts_tier), or of the
+ * next lower tier the typesetter has. */
+static void S_use_fonts(typesetter *ts, int tier)
+{
+	while (tier > TS_TIER_SYSTEM && !ts->ctxs[tier])
+		tier--;
+	ts->fontmap = ts->fontmaps[tier];
+	ts->ctx = ts->ctxs[tier];
+	ts_font_use(ts->ctxs[TS_TIER_CJK] || ts->ctxs[TS_TIER_GB] ? ts->configs[tier] : NULL);
+}
 
 typesetter *typeset_new(const print_style *style)
 {
@@ -26,17 +38,28 @@ typesetter *typeset_new(const print_style *style)
 		for (size_t i = 0; i < JB_ARRAY_LEN(mine); i++)
 			*mine[i] = xstrdup(*mine[i] ? *mine[i] : "Noto Serif CJK SC");
 	}
-	ts->fontmap = pango_cairo_font_map_new();
-	ts->ctx = pango_font_map_create_context(ts->fontmap);
-	pango_cairo_context_set_resolution(ts->ctx, 72);
-	pango_context_set_round_glyph_positions(ts->ctx, FALSE);
-	/* the Simplified Chinese forms of punctuation (locl) */
-	pango_context_set_language(ts->ctx, pango_language_from_string("zh-cn"));
-	cairo_font_options_t *fo = cairo_font_options_create();
-	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-	pango_cairo_context_set_font_options(ts->ctx, fo);
-	cairo_font_options_destroy(fo);
+	/* the typesetter's families, and the charts' (chart.c) */
+	const char *lists[] = {ts->st.font_body, ts->st.font_title, ts->st.font_masthead, ts->st.font_hei,
+	                       ts->st.font_kai,  ts->st.font_mono,  "Noto Sans CJK SC"};
+	ts_fonts_init(lists, JB_ARRAY_LEN(lists), ts->configs);
+	for (int i = 0; i < TS_TIERS; i++) {
+		if (i > TS_TIER_SYSTEM && !ts->configs[i])
+			continue;
+		ts->fontmaps[i] = pango_cairo_font_map_new();
+		if (ts->configs[i])
+			pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(ts->fontmaps[i]), ts->configs[i]);
+		PangoContext *ctx = ts->ctxs[i] = pango_font_map_create_context(ts->fontmaps[i]);
+		pango_cairo_context_set_resolution(ctx, 72);
+		pango_context_set_round_glyph_positions(ctx, FALSE);
+		/* the Simplified Chinese forms of punctuation (locl) */
+		pango_context_set_language(ctx, pango_language_from_string("zh-cn"));
+		cairo_font_options_t *fo = cairo_font_options_create();
+		cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+		cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+		pango_cairo_context_set_font_options(ctx, fo);
+		cairo_font_options_destroy(fo);
+	}
+	S_use_fonts(ts, TS_TIER_SYSTEM);
 	const char *families[TS_NFONTS] = {ts->st.font_body, ts->st.font_title, ts->st.font_masthead,
 	                                   ts->st.font_hei,  ts->st.font_kai,   ts->st.font_mono};
 	for (int i = 0; i < TS_NFONTS; i++) {
@@ -54,8 +77,12 @@ void typeset_free(typesetter *ts)
 		return;
 	for (int i = 0; i < TS_NFONTS; i++)
 		pango_font_description_free(ts->fonts[i]);
-	g_object_unref(ts->ctx);
-	g_object_unref(ts->fontmap);
+	for (int i = 0; i < TS_TIERS; i++) {
+		if (ts->ctxs[i])
+			g_object_unref(ts->ctxs[i]);
+		if (ts->fontmaps[i])
+			g_object_unref(ts->fontmaps[i]);
+	}
 	print_style_free(&ts->st);
 	free(ts);
 }
@@ -498,7 +525,7 @@ static int S_finish(typesetter *ts, cairo_t *cr, cairo_surface_t *s, int errors_
 	return ts->errors > errors_before ? -1 : 0;
 }
 
-int typeset_pdf(typesetter *ts, const print_doc *doc, buf *out)
+static int S_pdf(typesetter *ts, const print_doc *doc, buf *out)
 {
 	buf tmp = BUF_INIT;
 	int before = ts->errors;
@@ -712,7 +739,7 @@ static void S_volume_starts(typesetter *ts, const print_volume *v, S_volume_pass
 	ts->doc = NULL;
 }
 
-int typeset_volume(typesetter *ts, const print_volume *v, buf *out)
+static int S_volume(typesetter *ts, const print_volume *v, buf *out)
 {
 	int before = ts->errors;
 	S_volume_pass first = {xcalloc(v->nissues + 1, sizeof(int)), xcalloc(v->nissues + 1, sizeof(int))};
@@ -764,4 +791,78 @@ again:
 	free(second.start_page);
 	free(second.start_number);
 	return pages;
+}
+
+/* ---- which fonts ---- */
+
+/* The highest tier up to tier whose font copies have every character doc
+ * shows. */
+static int S_doc_tier(const print_doc *d, int tier)
+{
+	const char *fields[] = {d->series,       d->issue_line, d->publisher, d->date,    d->title,
+	                        d->subtitle,     d->author,     d->guidance,  d->editor,  d->issuer_title,
+	                        d->number,       d->issuer,     d->cc,        d->printer, d->printed};
+	for (size_t i = 0; i < JB_ARRAY_LEN(fields); i++)
+		tier = ts_font_tier(fields[i], tier);
+	if (!d->body)
+		return tier;
+	cmark_iter *it = cmark_iter_new(d->body);
+	cmark_event_type ev;
+	while (tier > TS_TIER_SYSTEM && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		cmark_node *n = cmark_iter_get_node(it);
+		tier = ts_font_tier(cmark_node_get_literal(n), tier);
+		tier = ts_font_tier(cmark_node_get_title(n), tier);
+	}
+	cmark_iter_free(it);
+	return tier;
+}
+
+/* Sets a document (doc) or a volume (vol) with the smallest of the
+ * typesetter's own font copies that has its characters, else, or when a
+ * line turns out to need a glyph that copy leaves empty, with the system's
+ * fonts: the same layout, the same PDF. */
+static int S_set(typesetter *ts, const print_doc *doc, const print_volume *vol, buf *out)
+{
+	int tier = TS_TIERS - 1;
+	if (doc)
+		tier = S_doc_tier(doc, tier);
+	if (vol) {
+		const char *fields[] = {vol->title, vol->subtitle, vol->publisher};
+		for (size_t i = 0; i < JB_ARRAY_LEN(fields); i++)
+			tier = ts_font_tier(fields[i], tier);
+		for (size_t i = 0; i < vol->nissues; i++)
+			tier = S_doc_tier(vol->issues[i], tier);
+	}
+	S_use_fonts(ts, tier);
+	int own = ts->ctx != ts->ctxs[TS_TIER_SYSTEM];
+	size_t start = out->len;
+	int errors = ts->errors;
+	int pages = doc ? S_pdf(ts, doc, out) : S_volume(ts, vol, out);
+	if (own && pages >= 0 && ts_font_missed()) {
+		/* again, without repeating what the first pass reported */
+		int e = diag_errors(), w = diag_warnings();
+		buf quiet = BUF_INIT;
+		diag_capture(&quiet);
+		S_use_fonts(ts, TS_TIER_SYSTEM);
+		buf_truncate(out, start);
+		pages = doc ? S_pdf(ts, doc, out) : S_volume(ts, vol, out);
+		diag_capture(NULL);
+		diag_add_counts(e - diag_errors(), w - diag_warnings());
+		ts->errors = errors;
+		buf_free(&quiet);
+	}
+	S_use_fonts(ts, TS_TIER_SYSTEM);
+	return pages;
+}
+
+int typeset_pdf(typesetter *ts, const print_doc *doc, buf *out)
+{
+	return S_set(ts, doc, NULL, out);
+}
+
+int typeset_volume(typesetter *ts, const print_volume *vol, buf *out)
+{
+	return S_set(ts, NULL, vol, out);
 }

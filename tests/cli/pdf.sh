@@ -326,6 +326,69 @@ expect_contains "pdf: a break before an opening quote" "$WORK/2026-02.p1" "（�
 # ---- reproducible ----
 pdf again "$ROOT/content/bulletins/2022/10.md"
 check "pdf: the same input gives the same bytes" cmp "$WORK/2022-10.pdf" "$WORK/again.pdf"
+# the typesetter's font copies made anew (typeset_font.c): the same bytes
+XDG_CACHE_HOME="$WORK/cache" "$JIANBAO" pdf "$ROOT/content/bulletins/2022/10.md" -o "$WORK/fresh.pdf" 2>/dev/null
+check "pdf: the same bytes with font copies made anew" cmp "$WORK/2022-10.pdf" "$WORK/fresh.pdf"
+check "pdf: the font copies are kept in the cache directory" \
+	sh -c "ls '$WORK/cache/jianbao/fonts' | grep -q '^NotoSerifCJK-Regular-.*-gb-.*\.otf$'"
+
+# ---- characters outside the font copies: the system's fonts, real glyphs ----
+# every embedded CFF glyph has an outline or is a plain empty one, never a
+# copy's stand-in for a glyph it left out ("0 0 rmoveto endchar")
+no_stand_ins() {
+	python3 - "$1" <<'PY'
+import re, struct, sys, zlib
+pdf = open(sys.argv[1], "rb").read()
+def index(d, at):
+    count = struct.unpack(">H", d[at:at + 2])[0]
+    if count == 0:
+        return [], at + 2
+    size = d[at + 2]
+    offs = [int.from_bytes(d[at + 3 + i * size:at + 3 + (i + 1) * size], "big") for i in range(count + 1)]
+    base = at + 2 + (count + 1) * size
+    return [d[base + offs[i]:base + offs[i + 1]] for i in range(count)], base + offs[-1]
+fonts = 0
+for m in re.finditer(rb"/Subtype /CIDFontType0C", pdf):
+    at = pdf.index(b"stream\n", m.end()) + 7
+    cff = zlib.decompressobj().decompress(pdf[at:])
+    _, at2 = index(cff, cff[2])
+    tops, _ = index(cff, at2)
+    d, i, args = tops[0], 0, []
+    while i < len(d):
+        b = d[i]
+        if b <= 21:
+            if b == 17:
+                chars, _ = index(cff, args[-1])
+            i += 2 if b == 12 else 1
+            args = []
+        elif b == 28: args.append(struct.unpack(">h", d[i + 1:i + 3])[0]); i += 3
+        elif b == 29: args.append(struct.unpack(">i", d[i + 1:i + 5])[0]); i += 5
+        elif b == 30:
+            i += 1
+            while d[i] & 15 != 15 and d[i] >> 4 != 15: i += 1
+            i += 1; args.append(0)
+        elif b <= 246: args.append(b - 139); i += 1
+        elif b <= 250: args.append((b - 247) * 256 + d[i + 1] + 108); i += 2
+        else: args.append(-(b - 251) * 256 - d[i + 1] - 108); i += 2
+    if any(c == bytes([139, 139, 21, 14]) for c in chars):
+        print("a stand-in glyph")
+        sys.exit(1)
+    fonts += 1
+sys.exit(0 if fonts else 1)
+PY
+}
+mkdir -p "$WORK/doc"
+for case in "korean|韩文한국어与汉字。|한국어" "rare|人名张喆、王堃（GB 2312 以外）。|张喆、王堃" "common|常用汉字，“标点”与ABC。|常用汉字"; do
+	tag=${case%%|*}
+	rest=${case#*|}
+	text=${rest%%|*}
+	printf -- '---\ntitle: 字\ndate: 2024-02-01\n---\n\n%s\n' "$text" >"$WORK/doc/$tag.md"
+	check "pdf: $tag characters typeset" pdf "$tag" "$WORK/doc/$tag.md"
+	pdftotext "$WORK/$tag.pdf" "$WORK/$tag.txt"
+	expect_contains "pdf: $tag characters are in the text" "$WORK/$tag.txt" "${rest#*|}"
+	check "pdf: $tag characters have their glyphs" no_stand_ins "$WORK/$tag.pdf"
+	check "pdf: $tag characters: compact CFF fonts" cff_fonts "$WORK/$tag.pdf"
+done
 
 # ---- Markdown blocks: links, images, tables, bookmarks ----
 mkdir -p "$WORK/doc"

@@ -4,9 +4,12 @@
 #include <stdlib.h>
 
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
+#include <pango/pangofc-fontmap.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include FT_OUTLINE_H
+#include FT_TRUETYPE_TABLES_H
 #include <zlib.h>
 
 #include "diag.h"
@@ -548,6 +551,252 @@ TEST(fonts_without_subroutines)
 	buf_free(&flat);
 }
 
+/* The file and face fontconfig gives family in cfg (NULL: the system's). */
+static char *S_font_file(FcConfig *cfg, const char *family, int *index)
+{
+	FcPattern *pat = FcNameParse((const FcChar8 *)family);
+	FcConfigSubstitute(cfg, pat, FcMatchPattern);
+	FcDefaultSubstitute(pat);
+	FcResult res;
+	FcPattern *m = FcFontMatch(cfg, pat, &res);
+	FcPatternDestroy(pat);
+	FcChar8 *file = NULL;
+	char *out = NULL;
+	if (m && FcPatternGetString(m, FC_FILE, 0, &file) == FcResultMatch &&
+	    FcPatternGetInteger(m, FC_INDEX, 0, index) == FcResultMatch)
+		out = xstrdup((const char *)file);
+	if (m)
+		FcPatternDestroy(m);
+	return out;
+}
+
+/* Every glyph of every CIDFontType0C font program of pdf is a real one
+ * (no stand-in of a font copy): 1, or 0. */
+static int S_glyphs_real(const buf *pdf)
+{
+	int fonts = 0;
+	for (size_t at = 0; at < pdf->len;) {
+		const char *q = NULL;
+		for (size_t i = at; !q && i + 23 <= pdf->len; i++)
+			if (!memcmp(pdf->ptr + i, "/Subtype /CIDFontType0C", 23))
+				q = pdf->ptr + i;
+		if (!q)
+			break;
+		at = (size_t)(q - pdf->ptr) + 23;
+		buf rest = BUF_INIT, cff = BUF_INIT;
+		buf_put(&rest, q, pdf->len - (size_t)(q - pdf->ptr));
+		int ok = S_cff_of(&rest, &cff) == 0;
+		unsigned char *keep = xcalloc(65536, 1);
+		size_t n = ok ? ts_cff_kept((const unsigned char *)cff.ptr, cff.len, keep, 65536) : 0;
+		for (size_t g = 0; g < n; g++)
+			ok = ok && keep[g];
+		free(keep);
+		buf_free(&rest);
+		buf_free(&cff);
+		if (!ok || !n)
+			return 0;
+		fonts++;
+	}
+	return fonts > 0;
+}
+
+TEST(font_files_without_subroutines)
+{
+	int index = 0;
+	char *path = S_font_file(NULL, "Noto Serif CJK SC", &index);
+	CHECK(path != NULL);
+	char *data = NULL;
+	size_t len = 0;
+	CHECK(path && file_read(path, &data, &len) == 0);
+	buf otf = BUF_INIT, part = BUF_INIT;
+	CHECK_INT(ts_font_flatten((const unsigned char *)data, len, index, NULL, 0, &otf), 0);
+	unsigned char *keep = xcalloc(65536, 1), *kept = xcalloc(65536, 1), *gb = xcalloc(65536, 1);
+	size_t n = ts_font_glyphs((const unsigned char *)data, len, index, TS_TIER_CJK, keep, 65536);
+	CHECK(n > 20000);
+	/* the GB 2312 copy: fewer glyphs, all of them in the other copy */
+	CHECK_INT((long)ts_font_glyphs((const unsigned char *)data, len, index, TS_TIER_GB, gb, 65536), (long)n);
+	size_t nkeep = 0, ngb = 0, extra = 0;
+	for (size_t g = 0; g < n; g++) {
+		nkeep += keep[g];
+		ngb += gb[g];
+		extra += gb[g] && !keep[g];
+	}
+	CHECK(ngb > 7000 && ngb < nkeep / 2 && nkeep > 20000);
+	CHECK_INT((long)extra, 0);
+	free(gb);
+	CHECK_INT(ts_font_flatten((const unsigned char *)data, len, index, keep, n, &part), 0);
+	CHECK(part.len > 0 && part.len < otf.len / 2);
+	/* the same glyphs, outlines, hints, advances and character map; the
+	 * copy has those of Chinese text and empty stand-ins for the others */
+	FT_Library ft;
+	FT_Face a = NULL, b = NULL, c = NULL;
+	CHECK(FT_Init_FreeType(&ft) == 0);
+	CHECK(FT_New_Memory_Face(ft, (const FT_Byte *)data, (FT_Long)len, index, &a) == 0);
+	CHECK(FT_New_Memory_Face(ft, (const FT_Byte *)otf.ptr, (FT_Long)otf.len, 0, &b) == 0);
+	CHECK(FT_New_Memory_Face(ft, (const FT_Byte *)part.ptr, (FT_Long)part.len, 0, &c) == 0);
+	if (a && b && c) {
+		CHECK(a->num_glyphs > 1000 && a->num_glyphs == b->num_glyphs && a->num_glyphs == c->num_glyphs);
+		CHECK_INT((long)n, a->num_glyphs);
+		CHECK_STR(b->family_name, a->family_name);
+		CHECK_STR(c->family_name, a->family_name);
+		CHECK(FT_Set_Pixel_Sizes(a, 0, 16) == 0 && FT_Set_Pixel_Sizes(b, 0, 16) == 0 &&
+		      FT_Set_Pixel_Sizes(c, 0, 16) == 0);
+		int same = 0, tried = 0, empty = 0, stood_in = 0;
+		for (FT_Long g = 0; g < a->num_glyphs; g += 97, tried++) {
+			same += S_same_glyph(a, b, (unsigned)g);
+			if (keep[g])
+				same += S_same_glyph(a, c, (unsigned)g) - 1;
+			else if (FT_Load_Glyph(c, (unsigned)g, FT_LOAD_NO_SCALE) == 0 && c->glyph->outline.n_points == 0)
+				empty++;
+			stood_in += !keep[g];
+		}
+		CHECK_INT(same, tried);
+		CHECK(stood_in > 100);
+		CHECK_INT(empty, stood_in);
+		const char *text = "继续教育合作联盟，“资源共享”。ABC abc 123";
+		for (size_t i = 0; text[i];) {
+			uint32_t cp;
+			i += utf8_decode(text + i, strlen(text + i), &cp);
+			FT_UInt g = FT_Get_Char_Index(a, cp);
+			CHECK(g != 0 && g == FT_Get_Char_Index(b, cp) && S_same_glyph(a, b, g));
+			CHECK(keep[g] && g == FT_Get_Char_Index(c, cp) && S_same_glyph(a, c, g));
+		}
+		CHECK(!keep[FT_Get_Char_Index(a, 0xD55C)]); /* 한: not Chinese */
+		FT_ULong na = 0, nb = 0;
+		CHECK(FT_Load_Sfnt_Table(a, FT_MAKE_TAG('G', 'S', 'U', 'B'), 0, NULL, &na) == 0 &&
+		      FT_Load_Sfnt_Table(c, FT_MAKE_TAG('G', 'S', 'U', 'B'), 0, NULL, &nb) == 0 && na == nb);
+	}
+	FT_Done_Face(a);
+	FT_Done_Face(b);
+	FT_Done_Face(c);
+	FT_Done_FreeType(ft);
+	/* which glyphs the copy has, read back from it */
+	FT_ULong cff_len = 0;
+	CHECK(FT_Init_FreeType(&ft) == 0);
+	CHECK(FT_New_Memory_Face(ft, (const FT_Byte *)part.ptr, (FT_Long)part.len, 0, &c) == 0);
+	CHECK(FT_Load_Sfnt_Table(c, FT_MAKE_TAG('C', 'F', 'F', ' '), 0, NULL, &cff_len) == 0);
+	unsigned char *cff = xmalloc(cff_len);
+	CHECK(FT_Load_Sfnt_Table(c, FT_MAKE_TAG('C', 'F', 'F', ' '), 0, cff, &cff_len) == 0);
+	CHECK_INT((long)ts_cff_kept(cff, cff_len, kept, 65536), (long)n);
+	CHECK(!memcmp(keep, kept, n));
+	CHECK_INT(ts_cff_has_subrs(cff, cff_len), 0);
+	free(cff);
+	FT_Done_Face(c);
+	FT_Done_FreeType(ft);
+	/* no OpenType CFF face: nothing */
+	size_t before = otf.len;
+	CHECK_INT(ts_font_flatten((const unsigned char *)data, len, 999, NULL, 0, &otf), -1);
+	CHECK_INT(ts_font_flatten((const unsigned char *)data, 64, index, NULL, 0, &otf), -1);
+	CHECK(otf.len == before);
+	free(keep);
+	free(kept);
+	free(data);
+	buf_free(&otf);
+	buf_free(&part);
+
+	/* the typesetter reads its copy, named after the font file */
+	const char *suffix[TS_TIERS] = {NULL, "-cjk-", "-gb-"};
+	for (int tier = TS_TIER_CJK; tier < TS_TIERS; tier++) {
+		FcConfig *cfg = pango_fc_font_map_get_config(PANGO_FC_FONT_MAP(S_ts->fontmaps[tier]));
+		int flat_index = -1;
+		char *flat = S_font_file(cfg, "Noto Serif CJK SC", &flat_index);
+		CHECK(flat && strstr(flat, "/jianbao/fonts/NotoSerifCJK-") && str_ends_with(flat, ".otf"));
+		CHECK(flat && strstr(flat, suffix[tier]));
+		CHECK_INT(flat_index, 0);
+		free(flat);
+	}
+	free(path);
+}
+
+TEST(font_copies_cover_chinese_text)
+{
+	CHECK_INT(ts_font_tier("继续教育“合作”联盟（2024）——①ABC abc é α ア", TS_TIER_GB), TS_TIER_GB);
+	CHECK_INT(ts_font_tier(NULL, TS_TIER_GB), TS_TIER_GB);
+	CHECK_INT(ts_font_tier("张喆、王堃", TS_TIER_GB), TS_TIER_CJK); /* not in GB 2312 */
+	CHECK_INT(ts_font_tier("正文", TS_TIER_CJK), TS_TIER_CJK);
+	CHECK_INT(ts_font_tier("한국어", TS_TIER_GB), TS_TIER_SYSTEM);
+	CHECK_INT(ts_font_tier("\xf0\xa0\x80\x80", TS_TIER_GB), TS_TIER_SYSTEM); /* U+20000 */
+	CHECK_INT(ts_font_tier("葛\xef\xb8\x80", TS_TIER_GB), TS_TIER_SYSTEM); /* a variation selector */
+	/* a line with a glyph the copy leaves empty is noticed */
+	CHECK(S_ts->ctxs[TS_TIER_GB] != NULL);
+	const char *texts[] = {"中文，“标点”。", "中文한국어", "张喆"};
+	for (int i = 0; i < 3; i++) {
+		PangoLayout *l = pango_layout_new(S_ts->ctxs[TS_TIER_GB]);
+		pango_layout_set_font_description(l, S_ts->fonts[TS_BODY]);
+		pango_layout_set_text(l, texts[i], -1);
+		ts_font_use(S_ts->configs[TS_TIER_GB]);
+		typeset_check_layout(l);
+		CHECK_INT(ts_font_missed(), i > 0);
+		g_object_unref(l);
+	}
+	ts_font_use(NULL);
+	/* a document with Korean: the system's font, real glyphs */
+	int pages;
+	size_t len;
+	char *pdf = S_pdf("正文与한국어。\n", &pages, &len);
+	CHECK_INT(pages, 1);
+	buf b = {pdf, len, len + 1};
+	CHECK(S_glyphs_real(&b));
+	free(pdf);
+	const char *mds[] = {"正文，**加粗**。\n\n## 一、标题\n\n`code` 与 *强调*\n", "张喆与王堃。\n"};
+	for (int i = 0; i < 2; i++) {
+		pdf = S_pdf(mds[i], &pages, &len);
+		b = (buf){pdf, len, len + 1};
+		CHECK(S_glyphs_real(&b));
+		free(pdf);
+	}
+}
+
+static int S_block_calls;
+
+/* Draws Korean in the typesetter's current fonts, as a chart could. */
+static int S_korean_block(void *ctx, cmark_node *n, cairo_t *cr, double width, double *height)
+{
+	*height = 40;
+	if (!cr)
+		return 0;
+	S_block_calls++;
+	diag_warning("t.md", 1, 0, "a block drawn");
+	PangoLayout *l = pango_layout_new(S_ts->ctx);
+	pango_layout_set_font_description(l, S_ts->fonts[TS_BODY]);
+	pango_layout_set_text(l, "한국어", -1);
+	typeset_check_layout(l);
+	pango_cairo_show_layout(cr, l);
+	g_object_unref(l);
+	return 0;
+}
+
+TEST(glyph_a_copy_lacks_sets_the_document_again)
+{
+	md_doc m = {0};
+	const char *md = "正文。\n\n```chart\nbar\n```\n";
+	md_parse(&m, md, strlen(md), 0);
+	md_normalize(&m);
+	print_doc d = {0};
+	d.kind = PRINT_BULLETIN;
+	d.title = "测试";
+	d.body = m.root;
+	d.file = "t.md";
+	d.created = "2024-01-11T00:00:00Z";
+	d.draw_block = S_korean_block;
+	buf out = BUF_INIT, b = BUF_INIT;
+	diag_reset();
+	diag_capture(&out);
+	S_block_calls = 0;
+	int pages = typeset_pdf(S_ts, &d, &b);
+	diag_capture(NULL);
+	CHECK_INT(pages, 1);
+	CHECK_INT(S_block_calls, 2); /* with the copies, then the system's fonts */
+	CHECK_INT(diag_warnings(), 1); /* reported once */
+	CHECK_STR(buf_cstr(&out), "t.md:1: warning: a block drawn\n");
+	CHECK_INT(diag_errors(), 0);
+	CHECK(S_glyphs_real(&b));
+	diag_reset();
+	md_doc_free(&m);
+	buf_free(&b);
+	buf_free(&out);
+}
+
 TEST(style_from_lua)
 {
 	print_style s;
@@ -604,6 +853,9 @@ int main(void)
 	RUN(pdf_bytes_are_reproducible);
 	RUN(volume_has_cover_contents_and_issues);
 	RUN(fonts_without_subroutines);
+	RUN(font_files_without_subroutines);
+	RUN(font_copies_cover_chinese_text);
+	RUN(glyph_a_copy_lacks_sets_the_document_again);
 	RUN(style_from_lua);
 	RUN(helpers);
 	typeset_free(S_ts);
