@@ -2,16 +2,18 @@
 #include "stamp.h"
 
 #include <dirent.h>
-#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "theme.h"
 
 struct stamp {
 	char *file;     /* the record */
@@ -107,25 +109,6 @@ static void S_walk(buf *b, const char *dir, struct timespec *latest)
 		S_walk_fd(b, fd, latest);
 }
 
-/* The folders themes are looked up in besides the repository's own. */
-static void S_theme_roots(strvec *out)
-{
-	const char *env = getenv("JIANBAO_THEMES");
-	if (env && *env)
-		strvec_push_copy(out, env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			strvec_push(out, path_join(exe, "themes"));
-			strvec_push(out, path_join(exe, "../share/jianbao/themes"));
-		}
-	}
-}
-
 static uint64_t S_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -183,7 +166,7 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 		free(themes);
 	}
 	strvec roots = STRVEC_INIT;
-	S_theme_roots(&roots);
+	theme_search_dirs(&roots);
 	for (size_t i = 0; i < roots.len; i++)
 		S_walk(b, roots.items[i], &latest);
 	strvec_free(&roots);

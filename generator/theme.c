@@ -48,6 +48,19 @@ static int S_valid_name(const char *name)
 	return name[0] != '.';
 }
 
+void theme_search_dirs(strvec *out)
+{
+	const char *env = getenv("JIANBAO_THEMES");
+	if (env && *env)
+		strvec_push_copy(out, env);
+	char *exe = S_exe_dir();
+	if (exe) {
+		strvec_push(out, path_join(exe, "themes"));
+		strvec_push(out, path_join(exe, "../share/jianbao/themes"));
+		free(exe);
+	}
+}
+
 theme *theme_open(source *src, const char *name)
 {
 	if (!S_valid_name(name)) {
@@ -72,31 +85,18 @@ theme *theme_open(source *src, const char *name)
 	}
 	free(dir);
 
-	const char *env = getenv("JIANBAO_THEMES");
-	char *exe = S_exe_dir();
-	char *candidates[4] = {0};
-	size_t nc = 0;
-	if (env && *env)
-		candidates[nc++] = path_join(env, name);
-	if (exe) {
-		char *a = path_join(exe, "themes");
-		candidates[nc++] = path_join(a, name);
-		free(a);
-		a = path_join(exe, "../share/jianbao/themes");
-		candidates[nc++] = path_join(a, name);
-		free(a);
-	}
-	free(exe);
-	for (size_t i = 0; i < nc; i++) {
-		char *layouts = path_join(candidates[i], "layouts");
-		int ok = !t->fs_dir && S_is_dir(layouts);
+	strvec roots = STRVEC_INIT;
+	theme_search_dirs(&roots);
+	for (size_t i = 0; i < roots.len && !t->fs_dir; i++) {
+		char *candidate = path_join(roots.items[i], name);
+		char *layouts = path_join(candidate, "layouts");
+		if (S_is_dir(layouts))
+			t->fs_dir = candidate;
+		else
+			free(candidate);
 		free(layouts);
-		if (ok) {
-			t->fs_dir = candidates[i];
-			candidates[i] = NULL;
-		}
-		free(candidates[i]);
 	}
+	strvec_free(&roots);
 	if (!t->fs_dir) {
 		diag_error(NULL, 0, 0, "theme '%s' not found (looked in themes/%s of the content repository, "
 		           "$JIANBAO_THEMES and next to the jianbao executable)", name, name);

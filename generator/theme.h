@@ -14,6 +14,9 @@ typedef struct theme theme;
 
 /* Returns NULL after reporting when no such theme exists. */
 theme *theme_open(source *src, const char *name);
+/* The folders themes are looked for in after the repository's own
+ * themes/: $JIANBAO_THEMES, then beside the executable. */
+void theme_search_dirs(strvec *out);
 void theme_free(theme *t);
 
 /* Reads rel (e.g. "layouts/base.html"): 0, 1 when missing, -1 on error. */
