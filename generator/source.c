@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -884,6 +885,206 @@ static void S_merge_filter(history_walk *w, git_commit **parents, unsigned npare
 	}
 }
 
+static void S_free_history(void *p);
+
+/* ---- the history of the last build, kept in the git folder ----
+ *
+ * A walk's result is stored per content prefix with the commit it started
+ * from.  When the next build's commit descends from that one through a
+ * chain of commits with one parent each, only that chain is walked and its
+ * result put in front of the stored one: in a newest-first walk the chain
+ * comes before everything the stored walk saw, so dates and the order of
+ * authors come out as a whole walk gives them.  Shallow clones are always
+ * walked whole. */
+
+#define S_HISTORY_MAGIC "jianbao history 1\n"
+#define S_CHAIN_MAX 1000
+
+static char *S_history_cache(const source *s, const char *pfx)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = pfx; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	return xasprintf("%s/jianbao/history-%016llx", git_repository_path(s->repo), (unsigned long long)h);
+}
+
+static void S_put_u32(buf *b, uint32_t v)
+{
+	buf_put(b, (const char *)&v, sizeof v);
+}
+
+static void S_put_i64(buf *b, int64_t v)
+{
+	buf_put(b, (const char *)&v, sizeof v);
+}
+
+static void S_put_str(buf *b, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s);
+	S_put_u32(b, n);
+	buf_put(b, s, n);
+}
+
+typedef struct reader {
+	const char *p, *end;
+	int bad;
+} reader;
+
+static void S_take(reader *r, void *out, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, r->p, n);
+	r->p += n;
+}
+
+static char *S_take_str(reader *r)
+{
+	uint32_t n = 0;
+	S_take(r, &n, sizeof n);
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	char *s = xstrndup(r->p, n);
+	r->p += n;
+	return s;
+}
+
+static void S_history_save(const char *file, const git_oid *commit, const strmap *map)
+{
+	buf b = BUF_INIT;
+	buf_puts(&b, S_HISTORY_MAGIC);
+	buf_put(&b, (const char *)commit->id, GIT_OID_RAWSZ);
+	S_put_u32(&b, (uint32_t)map->count);
+	for (size_t i = 0; i < map->cap; i++) {
+		const file_history *h = map->slots[i].key ? map->slots[i].value : NULL;
+		if (!h)
+			continue;
+		S_put_str(&b, map->slots[i].key);
+		S_put_i64(&b, h->created);
+		S_put_i64(&b, h->created_offset);
+		S_put_i64(&b, h->updated);
+		S_put_i64(&b, h->updated_offset);
+		S_put_u32(&b, (uint32_t)h->authors.len);
+		for (size_t k = 0; k < h->authors.len; k++)
+			S_put_str(&b, h->authors.items[k]);
+	}
+	char *folder = xstrdup(file);
+	*strrchr(folder, '/') = '\0';
+	char *tmp = xasprintf("%s.tmp", file);
+	FILE *f = (mkdir(folder, 0755) == 0 || errno == EEXIST) ? fopen(tmp, "wb") : NULL;
+	if (f) {
+		int ok = fwrite(b.ptr, 1, b.len, f) == b.len;
+		if (fclose(f) == 0 && ok)
+			rename(tmp, file);
+		else
+			unlink(tmp);
+	}
+	free(tmp);
+	free(folder);
+	buf_free(&b);
+}
+
+/* 0 with the stored walk in map and its commit in commit; -1 when there is
+ * none (or it cannot be read). */
+static int S_history_load(const char *file, git_oid *commit, strmap *map)
+{
+	char *data = NULL;
+	size_t len = 0;
+	if (file_read(file, &data, &len) < 0)
+		return -1;
+	size_t magic = strlen(S_HISTORY_MAGIC);
+	if (len < magic + GIT_OID_RAWSZ || memcmp(data, S_HISTORY_MAGIC, magic) != 0) {
+		free(data);
+		return -1;
+	}
+	reader r = {data + magic, data + len, 0};
+	unsigned char raw[GIT_OID_RAWSZ];
+	S_take(&r, raw, sizeof raw);
+	git_oid_fromraw(commit, raw);
+	uint32_t n = 0;
+	S_take(&r, &n, sizeof n);
+	for (uint32_t i = 0; i < n && !r.bad; i++) {
+		char *path = S_take_str(&r);
+		file_history *h = xcalloc(1, sizeof *h);
+		int64_t v[4];
+		S_take(&r, v, sizeof v);
+		h->created = v[0], h->created_offset = (int)v[1], h->updated = v[2], h->updated_offset = (int)v[3];
+		h->created_known = h->updated_known = 1;
+		uint32_t na = 0;
+		S_take(&r, &na, sizeof na);
+		for (uint32_t k = 0; k < na && !r.bad; k++) {
+			char *a = S_take_str(&r);
+			if (a)
+				strvec_push(&h->authors, a);
+		}
+		if (path && !r.bad)
+			strmap_put(map, path, h);
+		else
+			S_free_history(h);
+		free(path);
+	}
+	free(data);
+	if (r.bad || r.p != r.end) {
+		source_history_free(map);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when from reaches ancestor by first parents, every commit on the way
+ * having exactly one parent. */
+static int S_chain_to(source *s, git_commit *from, const git_oid *ancestor)
+{
+	git_commit *c = NULL;
+	git_commit_dup(&c, from);
+	int found = 0;
+	for (int i = 0; i < S_CHAIN_MAX && c && git_commit_parentcount(c) == 1; i++) {
+		const git_oid *pid = git_commit_parent_id(c, 0);
+		if (git_oid_equal(pid, ancestor)) {
+			found = 1;
+			break;
+		}
+		git_commit *p = NULL;
+		if (git_commit_lookup(&p, s->repo, pid) < 0)
+			git_error_clear();
+		git_commit_free(c);
+		c = p;
+	}
+	git_commit_free(c);
+	return found;
+}
+
+/* Puts the stored walk behind the chain's: the chain's dates of change are
+ * the newer ones, the stored walk's dates of creation the older ones. */
+static void S_history_append(strmap *map, strmap *old)
+{
+	for (size_t i = 0; i < old->cap; i++) {
+		file_history *o = old->slots[i].key ? old->slots[i].value : NULL;
+		if (!o)
+			continue;
+		file_history *h = strmap_get(map, old->slots[i].key);
+		if (!h) {
+			strmap_put(map, old->slots[i].key, o);
+			continue;
+		}
+		h->created = o->created;
+		h->created_offset = o->created_offset;
+		h->created_known = o->created_known;
+		for (size_t k = 0; k < o->authors.len; k++)
+			if (!strvec_contains(&h->authors, o->authors.items[k]))
+				strvec_push_copy(&h->authors, o->authors.items[k]);
+		S_free_history(o);
+	}
+	strmap_free(old, NULL);
+}
+
 int source_history(source *s, const char *prefix, strmap *map)
 {
 	if (s->mode == MODE_FOLDER || !s->commit)
@@ -914,6 +1115,28 @@ int source_history(source *s, const char *prefix, strmap *map)
 	size_t boundaries = 0;
 	char first_boundary[GIT_OID_HEXSZ + 1] = "";
 
+	char *cache = s->shallow ? NULL : S_history_cache(s, pfx);
+	strmap old = STRMAP_INIT;
+	git_oid stop;
+	int chained = 0;
+	if (cache && S_history_load(cache, &stop, &old) == 0) {
+		if (git_oid_equal(&stop, git_commit_id(s->commit))) {
+			/* the walk of this very commit */
+			S_history_append(map, &old);
+			free(cache);
+			S_oid_set_free(&shallow);
+			S_trees_free(&w);
+			git_odb_free(w.odb);
+			buf_free(&dir);
+			git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
+			S_small_windows();
+			return 0;
+		}
+		chained = S_chain_to(s, s->commit, &stop);
+		if (!chained)
+			source_history_free(&old);
+	}
+
 	git_commit *start = NULL;
 	git_commit_dup(&start, s->commit);
 	S_heap_push(&heap, (walk_item){start, git_commit_time(start), seq++});
@@ -932,6 +1155,8 @@ int source_history(source *s, const char *prefix, strmap *map)
 				boundary = 1; /* the parent is not in this (shallow) clone */
 				continue;
 			}
+			if (chained && git_oid_equal(git_commit_id(parents[i]), &stop))
+				continue; /* the stored walk starts here */
 			if (S_oid_set_add(&seen, git_commit_id(parents[i]))) {
 				git_commit *dup = NULL;
 				git_commit_dup(&dup, parents[i]);
@@ -990,6 +1215,11 @@ int source_history(source *s, const char *prefix, strmap *map)
 	S_small_windows();
 	S_oid_set_free(&seen);
 	S_oid_set_free(&shallow);
+	if (chained)
+		S_history_append(map, &old);
+	if (cache && rc == 0 && !boundaries)
+		S_history_save(cache, git_commit_id(s->commit), map);
+	free(cache);
 
 	if (boundaries) {
 		size_t unknown = 0;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 #include "source.h"
@@ -231,6 +232,124 @@ TEST(bad_revision_and_no_repository)
 	buf_free(&out);
 }
 
+/* 1 when both maps hold the same paths with the same dates and authors
+ * in the same order; prints the first difference. */
+static int S_same_history(strmap *a, strmap *b)
+{
+	if (a->count != b->count) {
+		h_fail("    %zu paths against %zu\n", a->count, b->count);
+		return 0;
+	}
+	for (size_t i = 0; i < a->cap; i++) {
+		const file_history *x = a->slots[i].key ? a->slots[i].value : NULL;
+		if (!x)
+			continue;
+		const file_history *y = strmap_get(b, a->slots[i].key);
+		int same = y && x->created == y->created && x->created_offset == y->created_offset &&
+		           x->updated == y->updated && x->updated_offset == y->updated_offset &&
+		           x->created_known == y->created_known && x->updated_known == y->updated_known &&
+		           x->authors.len == y->authors.len;
+		for (size_t k = 0; same && k < x->authors.len; k++)
+			same = strcmp(x->authors.items[k], y->authors.items[k]) == 0;
+		if (!same) {
+			h_fail("    %s differs\n", a->slots[i].key);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The walk of the current commit, from the stored walk when there is one
+ * (a chain of new commits on top of it), and from scratch. */
+static void S_walk_both(strmap *stored, strmap *whole)
+{
+	source_options so = {.repo_dir = S_dir};
+	source *src = source_open(&so);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	CHECK_INT(source_history(src, "content", stored), 0);
+	S_sh("rm -rf .git/jianbao");
+	CHECK_INT(source_history(src, "content", whole), 0);
+	source_free(src);
+}
+
+TEST(stored_walk_continued_equals_whole_walk)
+{
+	char saved[sizeof S_dir];
+	memcpy(saved, S_dir, sizeof saved);
+	snprintf(S_dir, sizeof S_dir, "/tmp/jb-hist-XXXXXX");
+	if (!mkdtemp(S_dir)) {
+		CHECK(0);
+		memcpy(S_dir, saved, sizeof saved);
+		return;
+	}
+	S_sh("git init -q -b main .");
+	S_file("content/a.md", "1");
+	S_file("content/b.md", "1");
+	S_commit("Editor One", "2023-01-01T10:00:00+08:00", "c1");
+	S_file("content/a.md", "2");
+	S_commit("Editor Two", "2023-02-01T10:00:00+08:00", "c2");
+	strmap m1 = STRMAP_INIT, m2 = STRMAP_INIT;
+	S_walk_both(&m1, &m2); /* the second walk stores its result */
+	source_history_free(&m1);
+	source_history_free(&m2);
+	{
+		source_options so = {.repo_dir = S_dir};
+		source *src = source_open(&so);
+		CHECK_INT(source_history(src, "content", &m2), 0); /* stores it */
+		source_free(src);
+		source_history_free(&m2);
+	}
+	/* new commits in a chain: new authors, a new file, an old author again,
+	 * a commit dated before the stored ones */
+	S_file("content/a.md", "3");
+	S_commit("Editor Three", "2023-03-01T10:00:00+08:00", "c3");
+	S_file("content/d.md", "1");
+	S_commit("Editor Two", "2022-12-01T10:00:00+08:00", "c4");
+	S_file("content/b.md", "2");
+	S_file("content/a.md", "4");
+	S_commit("Editor One", "2023-04-01T10:00:00+08:00", "c5");
+	S_walk_both(&m1, &m2);
+	CHECK(S_same_history(&m1, &m2));
+	const file_history *a = strmap_get(&m1, "content/a.md");
+	CHECK(a && a->authors.len == 3 && strcmp(a->authors.items[0], "Editor One") == 0);
+	source_history_free(&m1);
+	source_history_free(&m2);
+	/* a merge on top: walked whole, same result */
+	{
+		source_options so = {.repo_dir = S_dir};
+		source *src = source_open(&so);
+		CHECK_INT(source_history(src, "content", &m1), 0);
+		source_free(src);
+		source_history_free(&m1);
+	}
+	S_sh("git checkout -q -b side HEAD~2");
+	S_file("content/e.md", "1");
+	S_commit("Editor Four", "2023-05-01T10:00:00+08:00", "side");
+	S_sh("git checkout -q main");
+	S_sh("GIT_AUTHOR_DATE=2023-06-01T10:00:00+08:00 GIT_COMMITTER_DATE=2023-06-01T10:00:00+08:00 "
+	     "git merge -q --no-ff --no-edit side");
+	S_walk_both(&m1, &m2);
+	CHECK(S_same_history(&m1, &m2));
+	CHECK(strmap_get(&m1, "content/e.md") != NULL);
+	source_history_free(&m1);
+	source_history_free(&m2);
+	/* the stored walk of the very commit */
+	{
+		source_options so = {.repo_dir = S_dir};
+		source *src = source_open(&so);
+		CHECK_INT(source_history(src, "content", &m1), 0);
+		CHECK_INT(source_history(src, "content", &m2), 0);
+		CHECK(S_same_history(&m1, &m2));
+		source_free(src);
+		source_history_free(&m1);
+		source_history_free(&m2);
+	}
+	remove_tree(S_dir);
+	memcpy(S_dir, saved, sizeof saved);
+}
+
 int main(void)
 {
 	h_suite = "source";
@@ -240,6 +359,7 @@ int main(void)
 	RUN(one_walk_gives_created_updated_authors);
 	RUN(walk_large_folder_renames_modes_and_merges);
 	RUN(bad_revision_and_no_repository);
+	RUN(stored_walk_continued_equals_whole_walk);
 	remove_tree(S_dir);
 	return HARNESS_DONE();
 }
