@@ -1,9 +1,12 @@
-/* output — writes the site into a fresh sibling of the output folder and
+/* output — writes the site into a staging sibling of the output folder and
  * swaps it in atomically at the end.
  *
- * Nothing is ever written outside the staging folder: every path is checked
- * to be a safe relative path, and two writes to one path are an error naming
- * both sources.  A failed build removes the staging folder and leaves the
+ * The staging folder is the site before the last one (kept as
+ * <dir>.jianbao-prev) when there is one, else a fresh folder; files with the
+ * same bytes are left as they are and the rest of that folder is pruned
+ * before the swap.  Nothing is ever written outside the staging folder:
+ * every path is checked to be a safe relative path, and two writes to one
+ * path are an error naming both sources.  A failed build leaves the
  * previous output untouched. */
 #ifndef JB_OUTPUT_H
 #define JB_OUTPUT_H
