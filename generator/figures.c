@@ -61,16 +61,6 @@ static const char *S_source_url(void *ctx, const char *ref)
 	return f->urls.items[f->urls.len - 1];
 }
 
-static uint64_t S_hash(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 char *figures_html(figures *f, const chart *c, const char *origin)
 {
 	buf png1 = BUF_INIT, png2 = BUF_INIT;
@@ -81,7 +71,7 @@ char *figures_html(figures *f, const chart *c, const char *origin)
 		return NULL;
 	}
 	char id[17];
-	snprintf(id, sizeof id, "%016llx", (unsigned long long)S_hash(png2.ptr, png2.len));
+	snprintf(id, sizeof id, "%016llx", (unsigned long long)hash64(png2.ptr, png2.len));
 	char *rel1 = xasprintf("charts/%s.png", id), *rel2 = xasprintf("charts/%s@2x.png", id);
 	int rc = 0;
 	if (!strmap_get(&f->written, id)) {

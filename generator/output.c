@@ -32,14 +32,21 @@ struct output {
  * creation of files on every build. */
 static output *S_current;
 
+/* path below the staging folder → its relative path; NULL for the folder
+ * itself. */
+static const char *S_rel(const output *o, const char *path)
+{
+	const char *rel = path + strlen(o->staging);
+	return *rel ? rel + 1 : NULL;
+}
+
 static int S_scan_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)ftw;
 	output *o = S_current;
-	const char *rel = path + strlen(o->staging);
-	if (!*rel)
+	const char *rel = S_rel(o, path);
+	if (!rel)
 		return 0;
-	rel++;
 	if (flag == FTW_F && S_ISREG(st->st_mode))
 		strmap_put(&o->old, rel, (void *)1);
 	else if (flag == FTW_D)
@@ -54,10 +61,9 @@ static int S_prune_entry(const char *path, const struct stat *st, int flag, stru
 	(void)st;
 	(void)ftw;
 	output *o = S_current;
-	const char *rel = path + strlen(o->staging);
-	if (!*rel)
+	const char *rel = S_rel(o, path);
+	if (!rel)
 		return 0;
-	rel++;
 	if (flag == FTW_DP) {
 		if (rmdir(path) < 0 && errno != ENOTEMPTY && errno != EEXIST)
 			return -1;
@@ -160,21 +166,6 @@ const char *output_staging_dir(const output *o)
 size_t output_count(const output *o)
 {
 	return o->count;
-}
-
-static int S_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* mkdir -p for folders below the staging folder: the folder itself first,
@@ -342,7 +333,7 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 		free(full);
 		return -1;
 	}
-	if (S_write_all(fd, data, len) < 0 || close(fd) < 0) {
+	if (fd_write_all(fd, data, len) < 0 || close(fd) < 0) {
 		diag_error(origin, 0, 0, "cannot write %s: %s", rel, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -1102,6 +1102,12 @@ static void S_print_doc(render_ctx *r, const page *p, md_doc *md, print_doc *d, 
 	}
 }
 
+/* Where p's PDF goes: "bulletins/2024/01/bulletin.pdf".  Caller frees. */
+static char *S_pdf_path(const page *p)
+{
+	return xasprintf("%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
+}
+
 /* Typesets p's PDF; its page count, or -1 after reporting. */
 static int S_write_pdf(render_ctx *r, const page *p, md_doc *md)
 {
@@ -1112,7 +1118,7 @@ static int S_write_pdf(render_ctx *r, const page *p, md_doc *md)
 	int pages = typeset_pdf(r->ts, &d, &pdf);
 	int rc = pages < 0 ? -1 : 0;
 	if (rc == 0) {
-		char *rel = xasprintf("%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
+		char *rel = S_pdf_path(p);
 		rc = output_write(r->o->out, rel, pdf.ptr ? pdf.ptr : "", pdf.len, p->source);
 		free(rel);
 	}
@@ -1253,10 +1259,10 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 		int pages = S_write_pdf(r, p, &md);
 		rc = pages < 0 ? -1 : 0;
 		if (rc == 0) {
-			char *pdf_url = xasprintf("/%s/%s", p->slug, p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
-			lua_pushstring(L, pdf_url);
+			char *pdf = S_pdf_path(p);
+			lua_pushfstring(L, "/%s", pdf);
 			lua_setfield(L, idx, "pdf_url");
-			free(pdf_url);
+			free(pdf);
 		}
 		if (rc == 0 && p->kind == PAGE_BULLETIN)
 			S_volume_add(r, p, &md, pages); /* keeps the tree */
@@ -1340,8 +1346,7 @@ static int S_reserve_outputs(render_ctx *r)
 					char *rel = S_output_path(url);
 					rc = output_reserve(r->o->out, rel, origin);
 					if (rc == 0 && r->ts && p && (p->kind == PAGE_BULLETIN || p->kind == PAGE_DOCUMENT)) {
-						char *pdf = xasprintf("%s/%s", p->slug,
-						                      p->kind == PAGE_BULLETIN ? "bulletin.pdf" : "document.pdf");
+						char *pdf = S_pdf_path(p);
 						rc = output_reserve(r->o->out, pdf, origin);
 						free(pdf);
 					}
@@ -1425,20 +1430,6 @@ static void S_add_path(void *ctx, const char *rel)
 	buf_put(ctx, rel, strlen(rel) + 1);
 }
 
-static int S_write_fully(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* In another worker: reports (counts, then every path it wrote) and exits.
  * In the first: waits for the others and adds up what they wrote and
  * reported. */
@@ -1454,7 +1445,7 @@ static void S_join_workers(render_ctx *r)
 		buf msg = BUF_INIT;
 		buf_put(&msg, (const char *)&rep, sizeof rep);
 		output_each_written(r->o->out, S_add_path, &msg);
-		int ok = S_write_fully(r->report_fd, msg.ptr, msg.len) == 0;
+		int ok = fd_write_all(r->report_fd, msg.ptr, msg.len) == 0;
 		fflush(stdout);
 		fflush(stderr);
 		_exit(ok && !rep.failed ? 0 : 1);

@@ -175,9 +175,14 @@ const char *source_workdir(const source *s)
 	return s->mode == MODE_REVISION ? NULL : s->workdir;
 }
 
-const char *source_git_dir(const source *s)
+char *source_state_file(const source *s, const char *name)
 {
-	return s->repo ? git_repository_path(s->repo) : NULL;
+	if (!s->repo)
+		return NULL;
+	char *folder = path_join(git_repository_path(s->repo), "jianbao");
+	char *file = mkdir_p(folder, 0755) == 0 ? path_join(folder, name) : NULL;
+	free(folder);
+	return file;
 }
 
 int source_is_git(const source *s)
@@ -902,12 +907,9 @@ static void S_free_history(void *p);
 
 static char *S_history_cache(const source *s, const char *pfx)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *p = pfx; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
-	return xasprintf("%s/jianbao/history-%016llx", git_repository_path(s->repo), (unsigned long long)h);
+	char name[32];
+	snprintf(name, sizeof name, "history-%016llx", (unsigned long long)hash64(pfx, strlen(pfx)));
+	return source_state_file(s, name);
 }
 
 static void S_put_u32(buf *b, uint32_t v)
@@ -975,19 +977,7 @@ static void S_history_save(const char *file, const git_oid *commit, const strmap
 		for (size_t k = 0; k < h->authors.len; k++)
 			S_put_str(&b, h->authors.items[k]);
 	}
-	char *folder = xstrdup(file);
-	*strrchr(folder, '/') = '\0';
-	char *tmp = xasprintf("%s.tmp", file);
-	FILE *f = (mkdir(folder, 0755) == 0 || errno == EEXIST) ? fopen(tmp, "wb") : NULL;
-	if (f) {
-		int ok = fwrite(b.ptr, 1, b.len, f) == b.len;
-		if (fclose(f) == 0 && ok)
-			rename(tmp, file);
-		else
-			unlink(tmp);
-	}
-	free(tmp);
-	free(folder);
+	file_write_atomic(file, b.ptr, b.len); /* a cache: without it, the next build walks all */
 	buf_free(&b);
 }
 

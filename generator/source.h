@@ -43,8 +43,9 @@ const char *source_describe(const source *s);
 /* Filesystem root for worktree and folder modes, NULL in revision mode. */
 const char *source_workdir(const source *s);
 int source_is_git(const source *s);
-/* The repository's git folder (.git, or the bare repository), or NULL. */
-const char *source_git_dir(const source *s);
+/* Where jianbao keeps what it knows of earlier builds: <git folder>/jianbao/
+ * <name> (the folder is made).  NULL without a repository.  Caller frees. */
+char *source_state_file(const source *s, const char *name);
 int source_is_shallow(const source *s);
 
 /* Lists the regular files below dir (recursively), sorted, into out as

@@ -109,16 +109,6 @@ static void S_walk(buf *b, const char *dir, struct timespec *latest)
 		S_walk_fd(b, fd, latest);
 }
 
-static uint64_t S_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* dir made absolute without resolving its last part (it may not exist). */
 static char *S_absolute(const char *dir)
 {
@@ -132,18 +122,21 @@ static char *S_absolute(const char *dir)
 
 stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, const char *settings)
 {
-	const char *git_dir = source_git_dir(src);
-	if (!git_dir)
+	char *abs = S_absolute(out_dir);
+	size_t n = strlen(abs);
+	while (n > 1 && abs[n - 1] == '/')
+		abs[--n] = '\0';
+	char name[32];
+	snprintf(name, sizeof name, "stamp-%016llx", (unsigned long long)hash64(abs, n));
+	char *file = source_state_file(src, name);
+	if (!file) {
+		free(abs);
 		return NULL;
+	}
 	stamp *s = xcalloc(1, sizeof *s);
 	clock_gettime(CLOCK_REALTIME, &s->start);
-	s->out_dir = S_absolute(out_dir);
-	size_t n = strlen(s->out_dir);
-	while (n > 1 && s->out_dir[n - 1] == '/')
-		s->out_dir[--n] = '\0';
-	char *folder = path_join(git_dir, "jianbao");
-	s->file = xasprintf("%s/stamp-%016llx", folder, (unsigned long long)S_hash(s->out_dir));
-	free(folder);
+	s->out_dir = abs;
+	s->file = file;
 
 	buf *b = &s->head;
 	buf_puts(b, "jianbao stamp 1\n");
@@ -210,28 +203,7 @@ void stamp_record(stamp *s)
 	buf b = BUF_INIT;
 	buf_put(&b, s->head.ptr, s->head.len);
 	S_walk(&b, s->out_dir, NULL);
-	char *folder = xstrdup(s->file);
-	*strrchr(folder, '/') = '\0';
-	char *tmp = xasprintf("%s.tmp", s->file);
-	int fd = -1;
-	if ((mkdir(folder, 0755) == 0 || errno == EEXIST) &&
-	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
-		size_t off = 0;
-		while (off < b.len) {
-			ssize_t w = write(fd, b.ptr + off, b.len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-		if (close(fd) == 0 && off == b.len)
-			rename(tmp, s->file);
-		else
-			unlink(tmp);
-	}
-	free(tmp);
-	free(folder);
+	file_write_atomic(s->file, b.ptr, b.len); /* without it, the next build just builds */
 	buf_free(&b);
 }
 

@@ -1,7 +1,7 @@
 /* stamp — knowing that nothing changed since the last build.
  *
  * A successful build leaves a record in the repository's git folder
- * (jianbao/stamp-<hash of the output path>): the build's settings, the
+ * (jianbao/stamp-<hash of the output path>, source_state_file): the build's settings, the
  * commit, and the type, size, times and inode of every file below the
  * folders it read (the content folder, the themes) and of every file it
  * wrote.  The next build with the same settings first compares that record

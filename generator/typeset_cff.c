@@ -16,6 +16,7 @@
  * laid out the way cairo 1.16 writes it is left alone, and so are font
  * programs without subroutines (those of the typesetter's own font copies,
  * typeset_font.c, which are flattened the same way beforehand). */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
@@ -726,11 +727,7 @@ static int S_by_offset(const void *a, const void *b)
 
 static const char *S_memstr(const char *p, size_t len, const char *s)
 {
-	size_t n = strlen(s);
-	for (size_t i = 0; i + n <= len; i++)
-		if (p[i] == s[0] && !memcmp(p + i, s, n))
-			return p + i;
-	return NULL;
+	return memmem(p, len, s, strlen(s));
 }
 
 static S_obj *S_obj_find(S_obj *objs, size_t n, size_t num)

@@ -390,20 +390,8 @@ static int S_copy_face(const char *dir, S_copy *c)
 		rc = n && ts_font_flatten(map, len, c->index, c->keep, n, &otf) == 0 ? 0 : -1;
 		munmap(map, len);
 	}
-	if (rc == 0 && mkdir_p(dir, 0755) == 0) {
-		char *tmp = xasprintf("%s.%ld.tmp", name, (long)getpid());
-		FILE *fp = fopen(tmp, "wb");
-		int ok = fp && fwrite(otf.ptr, 1, otf.len, fp) == otf.len;
-		if (fp && fclose(fp) != 0)
-			ok = 0;
-		if (!ok || rename(tmp, name) != 0) {
-			remove(tmp);
-			rc = -1;
-		}
-		free(tmp);
-	} else {
+	if (rc < 0 || mkdir_p(dir, 0755) < 0 || file_write_atomic(name, otf.ptr, otf.len) < 0)
 		rc = -1;
-	}
 	buf_free(&otf);
 	if (rc < 0) {
 		free(name);

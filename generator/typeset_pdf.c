@@ -1,6 +1,7 @@
 /* The PDF: the typesetter's fonts, the cairo PDF surface and its metadata,
  * the bulletin masthead and closing block, the document head, signature and
  * 版记, page numbers, and volumes (合订本) with their table of contents. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,17 +561,10 @@ int typeset_pdf_file(typesetter *ts, const print_doc *doc, const char *path)
 		buf_free(&b);
 		return -1;
 	}
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *fp = fopen(tmp, "wb");
-	int ok = fp && fwrite(b.ptr, 1, b.len, fp) == b.len;
-	if (fp && fclose(fp) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		diag_error(path, 0, 0, "cannot write the PDF");
-		remove(tmp);
+	if (file_write_atomic(path, b.ptr, b.len) < 0) {
+		diag_error(path, 0, 0, "cannot write the PDF: %s", strerror(errno));
 		pages = -1;
 	}
-	free(tmp);
 	buf_free(&b);
 	return pages;
 }

@@ -52,6 +52,9 @@ void buf_put_html(buf *b, const char *s, size_t len);
  * in XML such as sitemaps, where non-ASCII must be escaped). */
 void buf_put_url(buf *b, const char *s, size_t len);
 
+/* 64-bit FNV-1a of n bytes (file and chart names, not security). */
+uint64_t hash64(const void *data, size_t n);
+
 /* A string → pointer hash map.  Keys are copied; values are the caller's. */
 typedef struct strmap_entry {
 	char *key;
@@ -120,6 +123,12 @@ char *path_join(const char *a, const char *b);
 int path_is_safe_relative(const char *rel);
 /* Reads a whole file; returns 0 or -1 with errno set. Caller frees *data. */
 int file_read(const char *path, char **data, size_t *len);
+/* Writes all of data to fd (through EINTR and short writes); 0 or -1. */
+int fd_write_all(int fd, const void *data, size_t len);
+/* Replaces path with data: writes a temporary file beside it and renames
+ * it, so that readers see the old or the new file, never a part.  0, or
+ * -1 with errno set (nothing is left behind). */
+int file_write_atomic(const char *path, const void *data, size_t len);
 /* mkdir -p; returns 0 or -1 with errno set. */
 int mkdir_p(const char *path, unsigned mode);
 /* rm -rf; returns 0 or -1. */
