@@ -203,7 +203,7 @@ RUN=""
 (cd "$r" && SOURCE_DATE_EPOCH=1700000000 "$JIANBAO" build --out "$WORK/sde") >"$WORK/sde.log" 2>&1
 status=$?
 expect_status "SOURCE_DATE_EPOCH=1700000000 builds" 0 "$status"
-expect_contains "SOURCE_DATE_EPOCH=1700000000 (2023-11-14T22:13Z) is the build date in the site time zone (+08:00)" "$WORK/sde/index.html" '内容更新于 <time datetime="2023-11-15">2023年11月15日</time>'
+expect_contains "SOURCE_DATE_EPOCH=1700000000 (2023-11-14T22:13Z) is the build date in the site time zone (+08:00)" "$WORK/sde/index.html" '网站更新于 <time datetime="2023-11-15">2023年11月15日</time>'
 
 # ---- templates: a copy of the theme in the content repository ----
 mkdir -p "$r/themes"

@@ -115,7 +115,7 @@ if [ "$status" -eq 0 ]; then
 	expect_contains "history: sitemap lastmod is the last change" "$WORK/o-hist/sitemap.xml" '<loc>https://example.org/about/</loc><lastmod>2023-05-02</lastmod>'
 	expect_contains "history: undated bulletin is dated by its first commit (created)" "$WORK/o-hist/bulletins/2023/03/index.html" '<time class="masthead-date" datetime="2023-03-01">2023年3月1日</time>'
 	expect_contains "history: undated bulletin's updated date" "$WORK/o-hist/sitemap.xml" '<loc>https://example.org/bulletins/2023/03/</loc><lastmod>2023-05-02</lastmod>'
-	expect_contains "history: build date is the HEAD commit's date" "$WORK/o-hist/index.html" '内容更新于 <time datetime="2023-06-30">2023年6月30日</time>'
+	expect_contains "history: build date is the HEAD commit's date" "$WORK/o-hist/index.html" '网站更新于 <time datetime="2023-06-30">2023年6月30日</time>'
 else
 	not_ok "history: builds" "$(log hist)"
 fi
