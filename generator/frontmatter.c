@@ -103,6 +103,59 @@ static yval *S_compact(yval *v)
 	return c;
 }
 
+size_t yval_block_size(const yval *v)
+{
+	size_t nodes = 0, strings = 0;
+	S_measure(v, &nodes, &strings);
+	return nodes + strings;
+}
+
+/* Moves every pointer of the copied tree c from the block at old to the
+ * one at base (n bytes); 0, or -1 when one points outside the block. */
+static int S_relocate(yval *c, uintptr_t old, char *base, size_t n, int depth)
+{
+#define S_MOVE(ptr, type)                                                                                              \
+	do {                                                                                                           \
+		if (ptr) {                                                                                             \
+			uintptr_t at = (uintptr_t)(ptr) - old;                                                         \
+			if ((uintptr_t)(ptr) < old || at >= n)                                                         \
+				return -1;                                                                             \
+			(ptr) = (type)(void *)(base + at);                                                             \
+		}                                                                                                      \
+	} while (0)
+	if (depth > 256)
+		return -1;
+	S_MOVE(c->str, char *);
+	S_MOVE(c->items, yval **);
+	S_MOVE(c->keys, char **);
+	S_MOVE(c->key_lines, int *);
+	S_MOVE(c->key_cols, int *);
+	if (c->len && (!c->items || c->len > n / sizeof(yval *)))
+		return -1;
+	for (size_t i = 0; i < c->len; i++) {
+		S_MOVE(c->items[i], yval *);
+		if (c->keys)
+			S_MOVE(c->keys[i], char *);
+		if (!c->items[i] || S_relocate(c->items[i], old, base, n, depth + 1) < 0)
+			return -1;
+	}
+	return 0;
+#undef S_MOVE
+}
+
+yval *yval_block_load(const void *block, size_t n, uintptr_t old)
+{
+	if (n < sizeof(yval))
+		return NULL;
+	char *base = xmalloc(n);
+	memcpy(base, block, n);
+	if (S_relocate((yval *)(void *)base, old, base, n, 0) < 0) {
+		free(base);
+		return NULL;
+	}
+	return (yval *)(void *)base;
+}
+
 void yval_free(yval *v)
 {
 	free(v);

@@ -5,6 +5,7 @@
 #define JB_FRONTMATTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum yval_kind { YV_SCALAR, YV_SEQ, YV_MAP } yval_kind;
 
@@ -39,6 +40,12 @@ yval *yaml_parse_text(const char *file, int first_line, int first_col, const cha
 yval *yval_get(const yval *map, const char *key);
 /* Index of key in map, or -1. */
 long yval_index(const yval *map, const char *key);
+/* A tree from yaml_parse_text or fm_parse is one block of this many bytes
+ * starting at the root: it can be stored as it is, and read back with
+ * yval_block_load (old: the address the root had), which checks that
+ * every pointer stays inside the block (NULL when not). */
+size_t yval_block_size(const yval *v);
+yval *yval_block_load(const void *block, size_t n, uintptr_t old);
 /* Frees a tree returned by yaml_parse_text or fm_parse (its root only). */
 void yval_free(yval *v);
 const char *yval_kind_name(const yval *v);

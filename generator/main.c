@@ -12,6 +12,7 @@
 
 #include "collections.h"
 #include "config.h"
+#include "deps.h"
 #include "diag.h"
 #include "figures.h"
 #include "hooks.h"
@@ -201,6 +202,10 @@ static int S_build(const build_args *a)
 
 	/* the last build of these settings recorded exactly the current state */
 	stamp *record = NULL;
+	strvec old_files = STRVEC_INIT; /* the output's files, when it is as the last build left it */
+	int intact = 0;
+	deps *dp = NULL;
+	int update = 0;
 	if (!a->check_only) {
 		const char *sde = getenv("SOURCE_DATE_EPOCH"), *themes = getenv("JIANBAO_THEMES");
 		char *settings = xasprintf("%s content=%s rev=%s drafts=%d pdf=%d base_url=%s sde=%s themes=%s",
@@ -215,6 +220,7 @@ static int S_build(const build_args *a)
 			source_free(src);
 			return 0;
 		}
+		intact = stamp_output_intact(record, &old_files);
 		stamp_forget(record);
 	}
 
@@ -285,7 +291,19 @@ static int S_build(const build_args *a)
 		out = output_begin(site_dir);
 		free(site_dir);
 	} else {
-		out = output_begin(out_dir);
+		/* without hooks, which may read anything, each output's pages are
+		 * noted; when the output folder is as the last build left it and
+		 * nothing but pages changed, outputs made of unchanged pages stay */
+		if (record && hooks_files(hk) == 0) {
+			uint64_t parts[2] = {stamp_inputs_hash(record), model_structure_hash(&model)};
+			dp = deps_open(src, stamp_output_dir(record), hash64(parts, sizeof parts));
+			update = intact && deps_usable(dp);
+		}
+		out = update ? output_begin_update(out_dir, &old_files) : NULL;
+		if (!out) {
+			update = 0;
+			out = output_begin(out_dir);
+		}
 	}
 	if (!out)
 		goto done;
@@ -294,7 +312,7 @@ static int S_build(const build_args *a)
 		.out = out,
 		.content_dir = content, .build_date = build_date[0] ? build_date : NULL,
 		.commit = source_commit_id(src), .interrupted = &S_interrupted, .pdf = !a->no_pdf && cfg.pdf,
-		.jobs = S_jobs(a, hk),
+		.jobs = update ? 1 : S_jobs(a, hk), .deps = dp, .unchanged_stay = update,
 	};
 	if (render_site(&ro) < 0 || diag_errors() || S_interrupted) {
 		if (S_interrupted)
@@ -302,7 +320,7 @@ static int S_build(const build_args *a)
 		goto done;
 	}
 	S_stage("render", &mark);
-	size_t files = output_count(out);
+	size_t files = output_count(out), kept = update ? output_kept(out) : 0;
 	if (a->check_only) {
 		output_abort(out);
 		out = NULL;
@@ -314,15 +332,27 @@ static int S_build(const build_args *a)
 		rc = 0;
 		goto done;
 	}
+	strvec changed = STRVEC_INIT;
+	int same_files = output_changed_files(out, &changed) == 0;
 	if (output_commit(out) < 0) {
+		strvec_free(&changed);
 		out = NULL;
 		goto done;
 	}
-	stamp_record(record);
+	deps_save(dp);
+	if (same_files)
+		stamp_record_changed(record, &changed);
+	else
+		stamp_record(record);
+	strvec_free(&changed);
 	S_stage("publish", &mark);
 	out = NULL;
-	diag_note("built %zu bulletins, %zu documents, %zu pages (%zu files) from %s into %s/ in %.2f s",
-	          model.nbulletins, model.ndocuments, model.npages, files, source_describe(src), out_dir, S_now() - t0);
+	char made[64] = "";
+	if (update)
+		snprintf(made, sizeof made, ", %zu made again", files - kept);
+	diag_note("built %zu bulletins, %zu documents, %zu pages (%zu files%s) from %s into %s/ in %.2f s",
+	          model.nbulletins, model.ndocuments, model.npages, files, made, source_describe(src), out_dir,
+	          S_now() - t0);
 	rc = 0;
 done:
 	if (out) {
@@ -337,6 +367,8 @@ done:
 			diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
 	}
 	stamp_free(record);
+	strvec_free(&old_files);
+	deps_free(dp);
 	hooks_free(hk);
 	model_free(&model);
 	collections_free(&coll);

@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "markdown.h"
+#include "pagecache.h"
 
 /* ---- typed front matter fields ---- */
 
@@ -238,39 +239,75 @@ static void S_apply_history(page *p, const strmap *history, int tz)
 /* Reads and parses one Markdown file's front matter into a new page.
  * Returns NULL when the page is to be skipped (errors were reported, or it
  * is a draft). */
-static page *S_load_page(source *src, const char *path, page_kind kind, const char *kind_dir,
-                         const model_options *opts)
+/* Reads path and checks that it is UTF-8: 0, or -1 after reporting. */
+static int S_read_checked(source *src, const char *path, char **data, size_t *len)
 {
-	char *data = NULL;
-	size_t len = 0;
-	if (source_read(src, path, &data, &len) != 0)
-		return NULL;
+	if (source_read(src, path, data, len) != 0)
+		return -1;
 	size_t bad;
-	if (!utf8_valid(data, len, &bad)) {
+	if (!utf8_valid(*data, *len, &bad)) {
 		int line = 1, col = 1;
 		for (size_t i = 0; i < bad; i++) {
-			if (data[i] == '\n') {
+			if ((*data)[i] == '\n') {
 				line++;
 				col = 1;
-			} else if (((unsigned char)data[i] & 0xC0) != 0x80) {
+			} else if (((unsigned char)(*data)[i] & 0xC0) != 0x80) {
 				col++;
 			}
 		}
 		diag_error(path, line, col, "invalid UTF-8 (content must be UTF-8 encoded)");
-		free(data);
-		return NULL;
+		free(*data);
+		*data = NULL;
+		return -1;
 	}
-	fm_doc doc;
-	if (fm_parse(path, data, len, &doc) < 0) {
-		free(data);
-		return NULL;
+	return 0;
+}
+
+/* The position of each member named, for the page cache. */
+static uint32_t *S_mention_indices(const collections *c, member **mentions, size_t n)
+{
+	uint32_t *ix = xcalloc(n ? n : 1, sizeof *ix);
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 0; m < c->nmembers; m++)
+			if (c->members[m] == mentions[i])
+				ix[i] = (uint32_t)m;
+	return ix;
+}
+
+static page *S_load_page(source *src, const char *path, page_kind kind, const char *kind_dir,
+                         const model_options *opts, page_cache *pc)
+{
+	char *data = NULL;
+	size_t len = 0;
+	unsigned char key[SOURCE_KEY_SIZE];
+	int keyed = pc && source_file_key(src, path, key) == 0;
+	const page_cache_entry *ce = keyed ? page_cache_find(pc, path, key) : NULL;
+	fm_doc doc = {0};
+	if (ce && ce->has_meta) {
+		doc.meta = yval_block_load(ce->meta_block, ce->meta_size, ce->meta_base);
+		if (!doc.meta)
+			ce = NULL;
+	}
+	if (ce) {
+		doc.body_line = ce->body_line;
+	} else {
+		if (S_read_checked(src, path, &data, &len) < 0)
+			return NULL;
+		if (fm_parse(path, data, len, &doc) < 0) {
+			free(data);
+			return NULL;
+		}
 	}
 	page *p = xcalloc(1, sizeof *p);
 	p->kind = kind;
 	p->source = xstrdup(path);
 	p->meta = doc.meta;
 	p->body_line = doc.body_line;
+	p->content_hash = ce ? ce->content_hash : hash64(data, len);
 	doc.meta = NULL;
+	page_cache_entry ne = {.content_hash = p->content_hash, .body_line = p->body_line};
+	uint32_t *mention_ix = NULL;
+
 
 	fm_ctx c = {path, p->meta, &p->owned, 0, 0, 0};
 	p->title = S_string(&c, "title");
@@ -315,21 +352,41 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		}
 	}
 	if (opts->collections && !c.errors) {
-		collections_mentions(opts->collections, data, len, &p->mentions, &p->nmentions);
+		if (ce) {
+			p->mentions = xcalloc(ce->nmentions ? ce->nmentions : 1, sizeof *p->mentions);
+			for (uint32_t i = 0; i < ce->nmentions; i++)
+				if (ce->mentions[i] < opts->collections->nmembers)
+					p->mentions[p->nmentions++] = opts->collections->members[ce->mentions[i]];
+		} else {
+			collections_mentions(opts->collections, data, len, &p->mentions, &p->nmentions);
+			mention_ix = S_mention_indices(opts->collections, p->mentions, p->nmentions);
+			ne.mentions = mention_ix;
+			ne.nmentions = (uint32_t)p->nmentions;
+		}
 	}
 	int draft = S_bool(&c, "draft", 0);
 	S_apply_history(p, opts->history, opts->tz_offset);
 
 	if (!p->title) {
-		md_doc md = {0};
-		md_parse(&md, doc.body, doc.body_len, 0);
-		p->title = md_take_title(&md, 0);
-		md_doc_free(&md);
+		if (ce) {
+			p->title = ce->heading ? xstrdup(ce->heading) : NULL;
+		} else {
+			md_doc md = {0};
+			md_parse(&md, doc.body, doc.body_len, 0);
+			p->title = md_take_title(&md, 0);
+			md_doc_free(&md);
+		}
 		p->title_from_heading = p->title != NULL;
 		if (p->title)
 			strvec_push(&p->owned, p->title);
+		ne.heading = p->title;
 	}
 	free(data);
+	if (keyed && !ce)
+		page_cache_put(pc, path, key, &ne, p->meta);
+	else if (ce)
+		page_cache_put(pc, path, key, ce, p->meta);
+	free(mention_ix);
 
 	char *stem = S_stem_path(path, kind_dir);
 	if (slug_override) {
@@ -527,9 +584,29 @@ static void S_push_page(page ***arr, size_t *n, page *p)
 	(*arr)[(*n)++] = p;
 }
 
+/* What the page cache's entries depend on besides the files. */
+static uint64_t S_cache_context(const collections *c)
+{
+	buf b = BUF_INIT;
+	buf_puts(&b, JIANBAO_VERSION);
+	buf_putc(&b, '\0');
+	for (size_t i = 0; c && i < c->nmembers; i++) {
+		buf_puts(&b, c->members[i]->name);
+		buf_putc(&b, '\0');
+		for (size_t k = 0; k < c->members[i]->short_names.len; k++) {
+			buf_puts(&b, c->members[i]->short_names.items[k]);
+			buf_putc(&b, '\1');
+		}
+	}
+	uint64_t h = hash64(b.ptr, b.len);
+	buf_free(&b);
+	return h;
+}
+
 int model_load(site_model *m, source *src, const model_options *opts)
 {
 	memset(m, 0, sizeof *m);
+	page_cache *pc = page_cache_open(src, opts->content_dir, S_cache_context(opts->collections));
 	struct {
 		const char *sub;
 		page_kind kind;
@@ -541,6 +618,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		if (source_list(src, dir, &files) < 0) {
 			free(dir);
 			strvec_free(&files);
+			page_cache_free(pc);
 			return -1;
 		}
 		for (size_t i = 0; i < files.len; i++) {
@@ -550,7 +628,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 				             dir, opts->content_dir);
 				continue;
 			}
-			page *p = S_load_page(src, f, kinds[k].kind, dir, opts);
+			page *p = S_load_page(src, f, kinds[k].kind, dir, opts, pc);
 			if (!p)
 				continue;
 			if (p->kind == PAGE_BULLETIN)
@@ -579,6 +657,16 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		m->bulletins[i]->prev = i + 1 < m->nbulletins ? m->bulletins[i + 1] : NULL;
 	}
 
+	page_cache_save(pc);
+	page_cache_free(pc);
+	int id = 0;
+	for (size_t i = 0; i < m->nbulletins; i++)
+		m->bulletins[i]->id = id++;
+	for (size_t i = 0; i < m->ndocuments; i++)
+		m->documents[i]->id = id++;
+	for (size_t i = 0; i < m->npages; i++)
+		m->pages[i]->id = id++;
+
 	for (size_t i = 0; i < m->nbulletins; i++)
 		strmap_put(&m->by_source, m->bulletins[i]->source, m->bulletins[i]);
 	for (size_t i = 0; i < m->ndocuments; i++)
@@ -590,6 +678,69 @@ int model_load(site_model *m, source *src, const model_options *opts)
 	int rc = source_list(src, assets, &m->assets);
 	free(assets);
 	return rc;
+}
+
+static void S_put_str(buf *b, const char *s)
+{
+	buf_puts(b, s ? s : "");
+	buf_putc(b, '\0');
+}
+
+static void S_put_long(buf *b, long v)
+{
+	buf_printf(b, "%ld", v);
+	buf_putc(b, '\0');
+}
+
+static void S_structure_of(buf *b, const page *p)
+{
+	S_put_long(b, p->kind);
+	S_put_str(b, p->source);
+	S_put_str(b, p->slug);
+	S_put_long(b, p->has_date ? date_days(p->date.year, p->date.month, p->date.day) : -1);
+	S_put_long(b, p->year);
+	S_put_long(b, p->issue);
+	S_put_long(b, p->total);
+	S_put_str(b, p->number);
+	S_put_str(b, p->issuer_code);
+	S_put_long(b, p->doc_seq);
+	S_put_str(b, p->source_ref);
+	for (size_t i = 0; i < p->tags.len; i++)
+		S_put_str(b, p->tags.items[i]);
+	buf_putc(b, '\1');
+	for (size_t i = 0; i < p->nmentions; i++)
+		S_put_str(b, p->mentions[i]->name);
+	buf_putc(b, '\2');
+}
+
+uint64_t model_structure_hash(const site_model *m)
+{
+	buf b = BUF_INIT;
+	page **lists[3] = {m->bulletins, m->documents, m->pages};
+	size_t counts[3] = {m->nbulletins, m->ndocuments, m->npages};
+	for (int l = 0; l < 3; l++) {
+		for (size_t i = 0; i < counts[l]; i++)
+			S_structure_of(&b, lists[l][i]);
+		buf_putc(&b, '\3');
+	}
+	for (size_t i = 0; i < m->assets.len; i++)
+		S_put_str(&b, m->assets.items[i]);
+	uint64_t h = hash64(b.ptr ? b.ptr : "", b.len);
+	buf_free(&b);
+	return h;
+}
+
+uint64_t model_record_hash(const page *p)
+{
+	buf b = BUF_INIT;
+	buf_put(&b, (const char *)&p->content_hash, sizeof p->content_hash);
+	S_put_str(&b, p->created);
+	S_put_str(&b, p->updated);
+	for (size_t i = 0; i < p->authors.len; i++)
+		S_put_str(&b, p->authors.items[i]);
+	uint64_t h = hash64(b.ptr, b.len);
+	buf_free(&b);
+	return h;
 }
 
 page *model_bulletin(const site_model *m, const char *content_dir, const char *ref)

@@ -52,6 +52,8 @@ typedef struct page {
 	 * its value needs no trimming; the others are copies kept here. */
 	strvec owned;
 	int body_line; /* first line of the Markdown body in the file */
+	uint64_t content_hash; /* hash64 of the file's bytes */
+	int id; /* position: bulletins, then documents, then pages, as listed below */
 	struct page *prev, *next; /* older and newer issue */
 } page;
 
@@ -78,6 +80,12 @@ typedef struct model_options {
  * loading continues past them.  Returns -1 only when nothing can be read. */
 int model_load(site_model *m, source *src, const model_options *opts);
 void model_free(site_model *m);
+
+/* What decides every list, order and link of the site: which pages there
+ * are, their kinds, paths, dates, numbers, tags and the members they name. */
+uint64_t model_structure_hash(const site_model *m);
+/* What decides one page's own record: its file's bytes and its history. */
+uint64_t model_record_hash(const page *p);
 
 /* The bulletin written at content_dir/bulletins/REF.md (REF like
  * "2024/01"), or NULL. */

@@ -22,7 +22,10 @@ struct output {
 	size_t count;
 	char *prev;     /* <dir>.jianbao-prev: the site before the last one */
 	int reused;     /* the staging folder is prev, updated in place */
-	strmap old;     /* reused: the files it had, rel → (void *)1 */
+	strmap old;     /* reused: the files it had, rel → (void *)1; update: the files of dir */
+	int update;     /* the files that change are moved into dir one by one */
+	size_t kept;    /* update: files left as they were without being made again */
+	strvec moves;   /* update: files written to the staging folder, to move into dir */
 };
 
 /* The output before the last build is kept beside it and becomes the next
@@ -31,6 +34,8 @@ struct output {
  * removed before the swap.  A large site then costs no mass removal and
  * creation of files on every build. */
 static output *S_current;
+
+static void S_free(output *o);
 
 /* path below the staging folder → its relative path; NULL for the folder
  * itself. */
@@ -303,6 +308,18 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 		return -1;
 	}
 	int fd = -1;
+	if (o->update && strmap_get(&o->old, rel)) {
+		char *live = path_join(o->dir, rel);
+		int same = S_same_bytes(live, data, len);
+		free(live);
+		if (same > 0) {
+			free(full);
+			o->count++;
+			return 0;
+		}
+	}
+	if (o->update)
+		strvec_push_copy(&o->moves, rel);
 	if (o->reused && strmap_get(&o->old, rel)) {
 		int same = S_same_bytes(full, data, len);
 		if (same > 0) {
@@ -345,11 +362,144 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 	return 0;
 }
 
+output *output_begin_update(const char *dir, const strvec *files)
+{
+	char *clean = xstrdup(dir);
+	size_t n = strlen(clean);
+	while (n > 1 && clean[n - 1] == '/')
+		clean[--n] = '\0';
+	struct stat st;
+	if (lstat(clean, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(clean);
+		return NULL;
+	}
+	output *o = xcalloc(1, sizeof *o);
+	o->dir = clean;
+	o->staging = xasprintf("%s.jianbao-new", clean);
+	o->prev = xasprintf("%s.jianbao-prev", clean);
+	if (lstat(o->staging, &st) == 0)
+		remove_tree(o->staging);
+	if (mkdir(o->staging, 0755) < 0) {
+		diag_error(o->staging, 0, 0, "cannot create the staging folder: %s", strerror(errno));
+		S_free(o);
+		return NULL;
+	}
+	o->update = 1;
+	for (size_t i = 0; i < files->len; i++)
+		strmap_put(&o->old, files->items[i], (void *)1);
+	return o;
+}
+
+int output_has_old(const output *o, const char *rel)
+{
+	return o->update && strmap_get(&o->old, rel) != NULL;
+}
+
+int output_keep(output *o, const char *rel, const char *origin)
+{
+	if (S_claim(o, rel, origin) < 0)
+		return -1;
+	strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
+	o->count++;
+	o->kept++;
+	return 0;
+}
+
+size_t output_kept(const output *o)
+{
+	return o->kept;
+}
+
+int output_changed_files(const output *o, strvec *rels)
+{
+	if (!o->update)
+		return -1;
+	for (size_t i = 0; i < o->moves.len; i++)
+		if (!strmap_get(&o->old, o->moves.items[i]))
+			return -1;
+	for (size_t i = 0; i < o->old.cap; i++)
+		if (o->old.slots[i].key && !strmap_get(&o->written, o->old.slots[i].key))
+			return -1;
+	for (size_t i = 0; i < o->moves.len; i++)
+		strvec_push_copy(rels, o->moves.items[i]);
+	return 0;
+}
+
+/* Makes the folders of rel below dir (a file standing where one goes is
+ * removed). */
+static int S_make_live_dirs(const char *dir, const char *rel)
+{
+	char *path = path_join(dir, rel);
+	int rc = 0;
+	for (char *slash = path + strlen(dir) + 1; rc == 0 && (slash = strchr(slash, '/')) != NULL; slash++) {
+		*slash = '\0';
+		struct stat st;
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+			rc = unlink(path);
+		if (rc == 0 && mkdir(path, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*slash = '/';
+	}
+	free(path);
+	return rc;
+}
+
+/* Removes rel's folders below dir that are left empty. */
+static void S_remove_empty_dirs(const char *dir, const char *rel)
+{
+	char *path = path_join(dir, rel);
+	size_t root = strlen(dir);
+	char *slash;
+	while ((slash = strrchr(path, '/')) != NULL && (size_t)(slash - path) > root) {
+		*slash = '\0';
+		if (rmdir(path) < 0)
+			break;
+	}
+	free(path);
+}
+
+/* Update: every file written is moved into place, then what this build did
+ * not make is removed. */
+static int S_commit_update(output *o)
+{
+	for (size_t i = 0; i < o->moves.len; i++) {
+		const char *rel = o->moves.items[i];
+		char *from = path_join(o->staging, rel), *to = path_join(o->dir, rel);
+		struct stat st;
+		int rc = S_make_live_dirs(o->dir, rel);
+		if (rc == 0 && lstat(to, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = remove_tree(to);
+		if (rc == 0)
+			rc = rename(from, to);
+		if (rc < 0)
+			diag_error(to, 0, 0, "cannot move the new file into place: %s", strerror(errno));
+		free(from);
+		free(to);
+		if (rc < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < o->old.cap; i++) {
+		const char *rel = o->old.slots[i].key;
+		if (!rel || strmap_get(&o->written, rel))
+			continue;
+		char *path = path_join(o->dir, rel);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			diag_error(path, 0, 0, "cannot remove a file of the previous build: %s", strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+		S_remove_empty_dirs(o->dir, rel);
+	}
+	return 0;
+}
+
 static void S_free(output *o)
 {
 	strmap_free(&o->written, free);
 	strmap_free(&o->reserved, free);
 	strmap_free(&o->old, NULL);
+	strvec_free(&o->moves);
 	free(o->prev);
 	strmap_free(&o->dirs, NULL);
 	free(o->dir);
@@ -361,7 +511,9 @@ void output_abort(output *o)
 {
 	if (!o)
 		return;
-	if (o->reused)
+	if (o->update)
+		remove_tree(o->staging);
+	else if (o->reused)
 		S_keep_as_prev(o, o->staging); /* still a good start for the next build */
 	else
 		remove_tree(o->staging);
@@ -370,6 +522,12 @@ void output_abort(output *o)
 
 int output_commit(output *o)
 {
+	if (o->update) {
+		int rc = S_commit_update(o);
+		remove_tree(o->staging);
+		S_free(o);
+		return rc;
+	}
 	if (S_prune(o) < 0) {
 		diag_error(o->staging, 0, 0, "cannot remove files of the previous build: %s", strerror(errno));
 		output_abort(o);

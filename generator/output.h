@@ -13,10 +13,29 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 typedef struct output output;
 
 /* Creates the staging folder next to dir.  NULL after reporting. */
 output *output_begin(const char *dir);
+/* Updates dir, which holds exactly files (relative paths) from the last
+ * build, in place: files written with the bytes they have are left alone,
+ * others are written into a staging sibling and moved into dir one by one
+ * at output_commit, and files of the last build that this one does not
+ * make are removed then.  Each file changes in one step, after the whole
+ * build succeeded; a reader may see some files new and others not yet for
+ * the moment the moves take.  NULL when dir is not a folder. */
+output *output_begin_update(const char *dir, const strvec *files);
+/* Update: rel is one of the files dir had. */
+int output_has_old(const output *o, const char *rel);
+/* Update: rel stays as it is, as this build's (claimed like a write). */
+int output_keep(output *o, const char *rel, const char *origin);
+/* Update: how many files output_keep left as they were. */
+size_t output_kept(const output *o);
+/* Update: the files that output_commit will replace, when they are all
+ * the change (no file added or removed): 0, else -1. */
+int output_changed_files(const output *o, strvec *rels);
 /* Writes rel (e.g. "bulletins/2024/01/index.html") from origin (the source
  * file, for collision messages).  0, or -1 after reporting. */
 int output_write(output *o, const char *rel, const void *data, size_t len, const char *origin);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "chart.h"
+#include "deps.h"
 #include "diag.h"
 #include "figures.h"
 #include "markdown.h"
@@ -55,6 +56,11 @@ typedef struct render_ctx {
 	int report_fd;       /* in another worker: where its report goes */
 	size_t files0;       /* files, errors and warnings when the workers split */
 	int errors0, warnings0;
+	/* notes of which pages make each output (NULL: none are made) */
+	deps *dp;
+	uint64_t *records;   /* page id → record hash */
+	int skip_volumes;    /* PDFs: which years' bulletins may be left as they are */
+	strmap volume_kept;  /* year ("2024") → (void *)1 when all its pages are unchanged */
 } render_ctx;
 
 /* What a worker tells the first process when it is done. */
@@ -174,8 +180,25 @@ static render_ctx *S_ctx(lua_State *L)
  * on demand, not kept, so lists do not hold every page's HTML). */
 static void S_push_yval(lua_State *L, const yval *v);
 
+/* With notes being made, a page table is an empty proxy: its fields live in
+ * a data table under the key &S_DATA (the page* under &S_PAGE in it), so
+ * that every field read goes through __index and names the page. */
+static const char S_DATA = 'd', S_PAGE = 'p';
+
 static int S_page_index(lua_State *L)
 {
+	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
+		lua_rawgetp(L, -1, &S_PAGE);
+		const page *p = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		if (p)
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), p->id);
+		lua_pushvalue(L, 2);
+		if (lua_rawget(L, -2) != LUA_TNIL)
+			return 1;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 	const char *key = lua_tostring(L, 2);
 	if (key && strcmp(key, "doc") == 0)
 		return hooks_push_doc(L, 1);
@@ -211,6 +234,69 @@ static int S_page_index(lua_State *L)
 		lua_setfield(L, 1, "summary");
 	}
 	return 1;
+}
+
+static int S_page_newindex(lua_State *L)
+{
+	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
+		lua_replace(L, 1);
+	} else {
+		lua_pop(L, 1);
+	}
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	return 0;
+}
+
+/* pairs(page): the fields, without the hidden keys */
+static int S_page_next(lua_State *L)
+{
+	lua_settop(L, 2);
+	while (lua_next(L, 1)) {
+		if (lua_type(L, -2) != LUA_TLIGHTUSERDATA)
+			return 2;
+		lua_pop(L, 1);
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int S_page_pairs(lua_State *L)
+{
+	lua_pushcfunction(L, S_page_next);
+	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
+		lua_rawgetp(L, -1, &S_PAGE);
+		const page *p = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		if (p)
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), p->id);
+	} else {
+		lua_pop(L, 1);
+		lua_pushvalue(L, 1);
+	}
+	lua_pushnil(L);
+	return 3;
+}
+
+/* site.build_date and site.commit, read through __index while notes are
+ * made: an output that shows them changes with them. */
+static int S_site_index(lua_State *L)
+{
+	render_ctx *r = lua_touserdata(L, lua_upvalueindex(1));
+	const char *key = lua_tostring(L, 2);
+	if (!key)
+		return 0;
+	if (strcmp(key, "build_date") == 0 && r->o->build_date) {
+		deps_flag(r->dp, DEPS_BUILD_DATE);
+		lua_pushstring(L, r->o->build_date);
+		return 1;
+	}
+	if (strcmp(key, "commit") == 0 && r->o->commit) {
+		deps_flag(r->dp, DEPS_COMMIT);
+		lua_pushstring(L, r->o->commit);
+		return 1;
+	}
+	return 0;
 }
 
 static void S_set_str(lua_State *L, const char *k, const char *v)
@@ -324,6 +410,13 @@ static void S_push_page_table(render_ctx *r, page *p)
 			S_set_str(L, "printed", d);
 		}
 	}
+	if (r->dp) {
+		lua_pushlightuserdata(L, p);
+		lua_rawsetp(L, -2, &S_PAGE);
+		lua_createtable(L, 0, 1);
+		lua_insert(L, -2);
+		lua_rawsetp(L, -2, &S_DATA);
+	}
 	luaL_getmetatable(L, "jianbao.page");
 	lua_setmetatable(L, -2);
 
@@ -355,8 +448,16 @@ static void S_build_site_tables(render_ctx *r)
 	lua_State *L = r->L;
 	site_model *m = r->o->model;
 	luaL_newmetatable(L, "jianbao.page");
-	lua_pushcfunction(L, S_page_index);
+	lua_pushlightuserdata(L, r->dp);
+	lua_pushcclosure(L, S_page_index, 1);
 	lua_setfield(L, -2, "__index");
+	if (r->dp) {
+		lua_pushcfunction(L, S_page_newindex);
+		lua_setfield(L, -2, "__newindex");
+		lua_pushlightuserdata(L, r->dp);
+		lua_pushcclosure(L, S_page_pairs, 1);
+		lua_setfield(L, -2, "__pairs");
+	}
 	lua_pop(L, 1);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, S_PAGES_KEY);
@@ -393,8 +494,16 @@ static void S_build_site_tables(render_ctx *r)
 	}
 	lua_setfield(L, site, "pages");
 
-	S_set_str(L, "build_date", r->o->build_date);
-	S_set_str(L, "commit", r->o->commit);
+	if (r->dp) {
+		lua_createtable(L, 0, 1);
+		lua_pushlightuserdata(L, r);
+		lua_pushcclosure(L, S_site_index, 1);
+		lua_setfield(L, -2, "__index");
+		lua_setmetatable(L, site);
+	} else {
+		S_set_str(L, "build_date", r->o->build_date);
+		S_set_str(L, "commit", r->o->commit);
+	}
 	lua_pushstring(L, GENERATOR_NAME " " JIANBAO_VERSION);
 	lua_setfield(L, site, "generator");
 	lua_pop(L, 1);
@@ -490,6 +599,20 @@ static void S_build_collection_tables(render_ctx *r)
 	free(byno);
 
 	size_t nmembers = c ? c->nmembers : 0, ncomm = c ? c->ncommittees : 0, ncourses = c ? c->ncourses : 0;
+	/* the pages that name each member, bulletins then documents */
+	page ***mentioners = xcalloc(nmembers ? nmembers : 1, sizeof *mentioners);
+	size_t *nmentioners = xcalloc(nmembers ? nmembers : 1, sizeof *nmentioners);
+	page **lists[2] = {m->bulletins, m->documents};
+	size_t counts[2] = {m->nbulletins, m->ndocuments};
+	for (int l = 0; l < 2; l++)
+		for (size_t j = 0; j < counts[l]; j++)
+			for (size_t k = 0; k < lists[l][j]->nmentions; k++)
+				for (size_t i = 0; i < nmembers; i++)
+					if (lists[l][j]->mentions[k] == c->members[i]) {
+						mentioners[i] = xrealloc(mentioners[i], (nmentioners[i] + 1) * sizeof(page *));
+						mentioners[i][nmentioners[i]++] = lists[l][j];
+						break;
+					}
 	/* members */
 	lua_createtable(L, (int)nmembers, 0);
 	for (size_t i = 0; i < nmembers; i++) {
@@ -515,15 +638,10 @@ static void S_build_collection_tables(render_ctx *r)
 		/* pages that mention it */
 		lua_newtable(L);
 		lua_Integer nm = 0;
-		page **lists[2] = {m->bulletins, m->documents};
-		size_t counts[2] = {m->nbulletins, m->ndocuments};
-		for (int l = 0; l < 2; l++)
-			for (size_t j = 0; j < counts[l]; j++)
-				for (size_t k = 0; k < lists[l][j]->nmentions; k++)
-					if (lists[l][j]->mentions[k] == mb) {
-						S_push_table_of(r, lists[l][j]);
-						lua_rawseti(L, -2, ++nm);
-					}
+		for (size_t j = 0; j < nmentioners[i]; j++) {
+			S_push_table_of(r, mentioners[i][j]);
+			lua_rawseti(L, -2, ++nm);
+		}
 		lua_setfield(L, -2, "mentions");
 		lua_getfield(L, LUA_REGISTRYINDEX, S_MEMBERS_KEY);
 		lua_pushlightuserdata(L, (void *)(uintptr_t)mb);
@@ -533,6 +651,10 @@ static void S_build_collection_tables(render_ctx *r)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, site, "members");
+	for (size_t i = 0; i < nmembers; i++)
+		free(mentioners[i]);
+	free(mentioners);
+	free(nmentioners);
 
 	/* members grouped by role, in the vocabulary's order */
 	lua_newtable(L);
@@ -950,12 +1072,29 @@ static int S_write(render_ctx *r, const char *rel, buf *html, const char *origin
 	return output_write(r->o->out, rel, html->ptr ? html->ptr : "", html->len, origin);
 }
 
+/* The last build's rel can stay: this build may leave files as they are,
+ * and rel was made from pages and values that are all the same.  Its notes
+ * are kept then. */
+static int S_unchanged(render_ctx *r, const char *rel)
+{
+	if (!r->o->unchanged_stay || r->dp == NULL || deps_depth(r->dp) > 0 || !deps_unchanged(r->dp, rel) ||
+	    !output_has_old(r->o->out, rel))
+		return 0;
+	deps_keep(r->dp, rel);
+	return 1;
+}
+
 /* Renders layouts/<layout>.html with the page table on top of the stack
  * (popped), wraps it in layouts/base.html and writes rel. */
 static int S_render_page(render_ctx *r, const char *layout_name, const char *rel, const char *origin)
 {
 	lua_State *L = r->L;
 	int page_idx = lua_gettop(L);
+	if (S_unchanged(r, rel)) {
+		lua_settop(L, page_idx - 1);
+		return output_keep(r->o->out, rel, origin);
+	}
+	deps_begin(r->dp, -1);
 	lua_pushvalue(L, page_idx);
 	tpl_set(r->tpl, "page");
 	char *layout = xasprintf("layouts/%s.html", layout_name);
@@ -982,6 +1121,7 @@ static int S_render_page(render_ctx *r, const char *layout_name, const char *rel
 	}
 	if (rc == 0)
 		rc = S_write(r, rel, &html, origin, page_idx);
+	deps_end(r->dp, rel);
 	buf_free(&inner);
 	buf_free(&html);
 	free(layout);
@@ -1015,6 +1155,14 @@ static char *S_output_path(const char *url)
 	if (strchr(last, '.'))
 		return xstrdup(url);
 	return xasprintf("%s/index.html", url);
+}
+
+static char *S_output_path_of(const page *p)
+{
+	char *url = S_page_url(p);
+	char *rel = S_output_path(url);
+	free(url);
+	return rel;
 }
 
 /* ---- PDFs ---- */
@@ -1063,6 +1211,8 @@ static void S_print_doc(render_ctx *r, const page *p, md_doc *md, print_doc *d, 
 	d->ctx = r;
 	/* the PDF's dates follow its own source, so unrelated commits leave it alone */
 	const char *stamp = p->updated[0] ? p->updated : iso[0] ? iso : r->o->build_date;
+	if (stamp && stamp == r->o->build_date)
+		deps_flag(r->dp, DEPS_BUILD_DATE);
 	if (stamp) {
 		strvec_push(owned, xasprintf("%.10sT00:00:00Z", stamp));
 		d->created = owned->items[owned->len - 1];
@@ -1218,6 +1368,43 @@ static char *S_origin(lua_State *L, int idx, const page *p)
 	return origin;
 }
 
+/* A bulletin goes into its year's volume: with PDFs, it stays only when
+ * all of its year's bulletins do. */
+static int S_may_stay(render_ctx *r, const page *p)
+{
+	if (!r->ts || !p || p->kind != PAGE_BULLETIN)
+		return 1;
+	char year[16];
+	snprintf(year, sizeof year, "%d", p->year);
+	return strmap_get(&r->volume_kept, year) != NULL;
+}
+
+/* The years whose bulletins and volume all stay as they are. */
+static void S_find_kept_volumes(render_ctx *r)
+{
+	if (!r->ts || !r->o->unchanged_stay || !r->dp)
+		return;
+	const site_model *m = r->o->model;
+	for (size_t i = 0; i < m->nbulletins;) {
+		int year = m->bulletins[i]->year, all = 1;
+		for (; i < m->nbulletins && m->bulletins[i]->year == year; i++) {
+			char *rel = S_output_path_of(m->bulletins[i]);
+			all = all && deps_unchanged(r->dp, rel);
+			free(rel);
+		}
+		char *vol = xasprintf("bulletins/%d/volume.pdf", year);
+		all = all && output_has_old(r->o->out, vol);
+		if (all && output_keep(r->o->out, vol, "(yearly volume)") < 0)
+			r->failed = 1;
+		free(vol);
+		if (all) {
+			char key[16];
+			snprintf(key, sizeof key, "%d", year);
+			strmap_put(&r->volume_kept, key, (void *)1);
+		}
+	}
+}
+
 static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 {
 	lua_State *L = r->L;
@@ -1254,6 +1441,24 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 	int rc = 0;
 	md_doc md = {0};
 	int want_pdf = r->ts && p && (p->kind == PAGE_BULLETIN || p->kind == PAGE_DOCUMENT);
+	if (S_may_stay(r, p) && S_unchanged(r, rel)) {
+		rc = output_keep(r->o->out, rel, origin);
+		if (rc == 0 && want_pdf) {
+			char *pdf = S_pdf_path(p);
+			rc = output_keep(r->o->out, pdf, origin);
+			lua_pushfstring(L, "/%s", pdf);
+			lua_setfield(L, idx, "pdf_url");
+			free(pdf);
+		}
+		if (rc < 0)
+			r->failed = 1;
+		lua_settop(L, idx - 1);
+		free(layout);
+		free(rel);
+		free(origin);
+		return rc;
+	}
+	deps_begin(r->dp, p ? p->id : -1);
 	char *html = S_body_html(r, idx, p, want_pdf ? &md : NULL);
 	if (html && want_pdf) {
 		int pages = S_write_pdf(r, p, &md);
@@ -1284,6 +1489,7 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 			lua_setfield(L, idx, "content");
 		}
 	}
+	deps_end(r->dp, rel);
 	lua_settop(L, idx - 1);
 	free(layout);
 	free(rel);
@@ -1445,6 +1651,8 @@ static void S_join_workers(render_ctx *r)
 		buf msg = BUF_INIT;
 		buf_put(&msg, (const char *)&rep, sizeof rep);
 		output_each_written(r->o->out, S_add_path, &msg);
+		buf_putc(&msg, '\0');
+		deps_export(r->dp, &msg);
 		int ok = fd_write_all(r->report_fd, msg.ptr, msg.len) == 0;
 		fflush(stdout);
 		fflush(stderr);
@@ -1469,14 +1677,20 @@ static void S_join_workers(render_ctx *r)
 		if (n > 0) {
 			memcpy(&rep, msg.ptr, sizeof rep);
 			/* the paths it wrote, so that they are kept */
-			for (size_t at = sizeof rep; at < msg.len;) {
+			size_t at = sizeof rep;
+			while (at < msg.len) {
 				const char *rel = msg.ptr + at;
 				size_t len = strnlen(rel, msg.len - at);
 				if (at + len >= msg.len)
 					break;
-				output_note_written(r->o->out, rel, "(another worker)");
 				at += len + 1;
+				if (len == 0)
+					break;
+				output_note_written(r->o->out, rel, "(another worker)");
 			}
+			/* and the notes of the outputs it made */
+			if (at <= msg.len)
+				deps_import(r->dp, msg.ptr + at, msg.len - at);
 		}
 		buf_free(&msg);
 		int status = 0;
@@ -1777,6 +1991,19 @@ int render_site(const render_options *o)
 	tpl_push_env(r.tpl);
 	figures_register(L, -1);
 	lua_pop(L, 1);
+	if (o->deps) {
+		const site_model *m = o->model;
+		size_t n = m->nbulletins + m->ndocuments + m->npages;
+		r.dp = o->deps;
+		r.records = xcalloc(n ? n : 1, sizeof *r.records);
+		page **lists[3] = {m->bulletins, m->documents, m->pages};
+		size_t counts[3] = {m->nbulletins, m->ndocuments, m->npages};
+		for (int l = 0; l < 3; l++)
+			for (size_t i = 0; i < counts[l]; i++)
+				r.records[lists[l][i]->id] = model_record_hash(lists[l][i]);
+		const char *bd = o->build_date ? o->build_date : "", *c = o->commit ? o->commit : "";
+		deps_set_values(r.dp, r.records, n, hash64(bd, strlen(bd)), hash64(c, strlen(c)));
+	}
 	S_build_site_tables(&r);
 	S_build_collection_tables(&r);
 	S_build_series_tables(&r);
@@ -1786,6 +2013,7 @@ int render_site(const render_options *o)
 		r.failed = 1;
 	config_push_site(L);
 	tpl_set(r.tpl, "site");
+	S_find_kept_volumes(&r);
 
 	if (!r.failed) {
 		S_push_special(&r, "home", o->config->title, "/");
@@ -1820,6 +2048,8 @@ int render_site(const render_options *o)
 	for (size_t i = 0; i < r.nvolume; i++)
 		md_doc_free(&r.volume[i].md);
 	free(r.volume);
+	free(r.records);
+	strmap_free(&r.volume_kept, NULL);
 	typeset_free(r.ts);
 	figures_free(r.fig);
 	tpl_free(r.tpl);

@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "deps.h"
 #include "hooks.h"
 #include "model.h"
 #include "output.h"
@@ -37,6 +38,9 @@ typedef struct render_options {
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop early */
 	int pdf; /* typeset a PDF per bulletin and document, and yearly volumes */
 	int jobs; /* processes that share the pages (fork); 0 or 1: this one only */
+	deps *deps; /* notes which pages make each output; NULL: none */
+	int unchanged_stay; /* out is updated in place: outputs whose notes say
+	                     * they are unchanged are left as they are */
 } render_options;
 
 /* Returns 0, or -1 when anything failed (all problems reported). */

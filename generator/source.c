@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -26,6 +27,7 @@ struct source {
 	int shallow;
 	char *real_root;   /* realpath of workdir */
 	strmap safe_dirs;  /* folders known to lie inside the repository */
+	struct timespec opened;
 };
 
 static const char *S_git_message(void)
@@ -61,6 +63,7 @@ static void S_large_windows(void)
 source *source_open(const source_options *opts)
 {
 	source *s = xcalloc(1, sizeof *s);
+	clock_gettime(CLOCK_REALTIME, &s->opened);
 	const char *dir = opts->repo_dir ? opts->repo_dir : ".";
 
 	if (opts->no_git) {
@@ -232,6 +235,19 @@ static int S_dir_inside(source *s, const char *full)
 		free(dir);
 		return 1;
 	}
+	/* a real folder (no link) in a folder known to be inside is inside */
+	const char *up = strrchr(dir, '/');
+	struct stat st;
+	if (up) {
+		char *parent = xstrndup(dir, (size_t)(up - dir));
+		int safe = strmap_get(&s->safe_dirs, parent) != NULL && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+		free(parent);
+		if (safe) {
+			strmap_put(&s->safe_dirs, dir, (void *)1);
+			free(dir);
+			return 1;
+		}
+	}
 	if (!s->real_root)
 		s->real_root = realpath(s->workdir, NULL);
 	char *real = realpath(dir, NULL);
@@ -267,12 +283,17 @@ static int S_list_dir(const char *fsroot, const char *rel, strvec *out)
 		diag_error(rel, 0, 0, "cannot read directory: %s", strerror(e));
 		return -1;
 	}
+	/* names with their type from the folder (when it gives one) after them */
 	strvec names = STRVEC_INIT;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		strvec_push_copy(&names, de->d_name);
+		size_t n = strlen(de->d_name);
+		char *e = xmalloc(n + 2);
+		memcpy(e, de->d_name, n + 1);
+		e[n + 1] = de->d_type == DT_REG ? 'f' : de->d_type == DT_DIR ? 'd' : '?';
+		strvec_push(&names, e);
 	}
 	closedir(d);
 	strvec_sort(&names);
@@ -280,8 +301,9 @@ static int S_list_dir(const char *fsroot, const char *rel, strvec *out)
 	for (size_t i = 0; i < names.len && rc == 0; i++) {
 		char *child = path_join(rel, names.items[i]);
 		char *childfull = path_join(full, names.items[i]);
-		struct stat st;
-		if (lstat(childfull, &st) < 0) {
+		char type = names.items[i][strlen(names.items[i]) + 1];
+		struct stat st = {.st_mode = type == 'f' ? S_IFREG : S_IFDIR};
+		if (type == '?' && lstat(childfull, &st) < 0) {
 			diag_error(child, 0, 0, "cannot stat: %s", strerror(errno));
 			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
@@ -364,6 +386,41 @@ int source_list(source *s, const char *dir, strvec *out)
 	/* Sort only what this call added, by byte order. */
 	strvec tail = {out->items + before, out->len - before, out->len - before};
 	strvec_sort(&tail);
+	return 0;
+}
+
+int source_file_key(source *s, const char *path, unsigned char key[SOURCE_KEY_SIZE])
+{
+	memset(key, 0, SOURCE_KEY_SIZE);
+	if (s->mode == MODE_REVISION) {
+		git_tree_entry *e = NULL;
+		if (git_tree_entry_bypath(&e, s->tree, path) < 0) {
+			git_error_clear();
+			return 1;
+		}
+		int blob = git_tree_entry_type(e) == GIT_OBJECT_BLOB && git_tree_entry_filemode(e) != GIT_FILEMODE_LINK;
+		if (blob) {
+			key[0] = 'b';
+			memcpy(key + 8, git_tree_entry_id(e)->id, GIT_OID_RAWSZ);
+		}
+		git_tree_entry_free(e);
+		return blob ? 0 : 1;
+	}
+	char *full = path_join(s->workdir, path);
+	struct stat st;
+	int ok = lstat(full, &st) == 0 && S_ISREG(st.st_mode) && S_dir_inside(s, full);
+	free(full);
+	if (!ok)
+		return 1;
+	/* a change in the second before this build could be followed by
+	 * another with the same times */
+	time_t limit = s->opened.tv_sec - 1;
+	if (st.st_mtim.tv_sec >= limit || st.st_ctim.tv_sec >= limit)
+		return 1;
+	int64_t f[6] = {(int64_t)st.st_ino,        (int64_t)st.st_size,       (int64_t)st.st_mtim.tv_sec,
+	                (int64_t)st.st_mtim.tv_nsec, (int64_t)st.st_ctim.tv_sec, (int64_t)st.st_ctim.tv_nsec};
+	key[0] = 'f';
+	memcpy(key + 8, f, sizeof f);
 	return 0;
 }
 

@@ -56,6 +56,14 @@ int source_list(source *s, const char *dir, strvec *out);
  * 1 when it does not exist, -1 on error (reported). */
 int source_read(source *s, const char *path, char **data, size_t *len);
 
+/* What identifies the current bytes of a file without reading them: its
+ * blob id in revision mode, else its inode, size and change times.  Fills
+ * key and returns 0; returns 1 when the file is missing or changed too
+ * recently (within a second of opening the source) for its times to be
+ * trusted, so that nothing may be remembered about it. */
+#define SOURCE_KEY_SIZE 56
+int source_file_key(source *s, const char *path, unsigned char key[SOURCE_KEY_SIZE]);
+
 /* Committer time and offset of the commit being built (HEAD in worktree
  * mode).  Returns 0, or -1 when there is none (folder mode, no commits). */
 int source_commit_time(const source *s, int64_t *when, int *offset);

@@ -21,7 +21,20 @@ struct stamp {
 	buf head;       /* settings, commit and the inputs' state */
 	int racy;       /* an input changed too recently to be trusted */
 	struct timespec start;
+	/* parts of head that are the commit and the page folders of the content */
+	size_t page_parts[8];
+	size_t npage_parts;
+	/* the record of the last build, and the output's state now */
+	char *record;
+	size_t record_len;
+	int record_read;
+	buf now;
+	int now_walked;
+	int intact;     /* now is as recorded */
+	strmap offsets; /* intact: relative path → where its state is in now, + 1 */
 };
+
+/* The record: u64 length of the head, the head, the output's state. */
 
 static int S_cmp_strings(const void *a, const void *b)
 {
@@ -58,7 +71,13 @@ static void S_note_time(const struct stat *st, struct timespec *latest)
 
 /* The entries of the open folder fd, depth first, names in byte order;
  * a folder's entries follow it and end with an empty name. */
-static void S_walk_fd(buf *b, int fd, struct timespec *latest)
+static void S_walk_fd(buf *b, int fd, struct timespec *latest, stamp *pages);
+
+static const char *const S_page_dirs[] = {"bulletins", "documents", "pages"};
+
+/* pages: the stamp whose page_parts get where the page folders are (the
+ * content folder's own entries), or NULL. */
+static void S_walk_fd(buf *b, int fd, struct timespec *latest, stamp *pages)
 {
 	DIR *d = fdopendir(fd);
 	if (!d) {
@@ -77,13 +96,20 @@ static void S_walk_fd(buf *b, int fd, struct timespec *latest)
 		struct stat st;
 		if (fstatat(dirfd(d), names.items[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		int page_dir = 0;
+		for (size_t k = 0; pages && k < JB_ARRAY_LEN(S_page_dirs); k++)
+			page_dir |= strcmp(names.items[i], S_page_dirs[k]) == 0;
+		if (page_dir)
+			pages->page_parts[pages->npage_parts++] = b->len;
 		S_line(b, names.items[i], &st);
 		S_note_time(&st, latest);
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), names.items[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
-				S_walk_fd(b, sub, latest);
+				S_walk_fd(b, sub, latest, NULL);
 		}
+		if (page_dir)
+			pages->page_parts[pages->npage_parts++] = b->len;
 	}
 	buf_putc(b, '\0');
 	strvec_free(&names);
@@ -92,7 +118,7 @@ static void S_walk_fd(buf *b, int fd, struct timespec *latest)
 
 /* dir and everything below it.  latest, when given, gets the newest
  * change time seen. */
-static void S_walk(buf *b, const char *dir, struct timespec *latest)
+static void S_walk(buf *b, const char *dir, struct timespec *latest, stamp *pages)
 {
 	struct stat st;
 	buf_puts(b, dir);
@@ -106,7 +132,7 @@ static void S_walk(buf *b, const char *dir, struct timespec *latest)
 	S_note_time(&st, latest);
 	int fd = S_ISDIR(st.st_mode) ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd >= 0)
-		S_walk_fd(b, fd, latest);
+		S_walk_fd(b, fd, latest, pages);
 }
 
 /* dir made absolute without resolving its last part (it may not exist). */
@@ -139,11 +165,13 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 	s->file = file;
 
 	buf *b = &s->head;
-	buf_puts(b, "jianbao stamp 1\n");
+	buf_puts(b, "jianbao stamp 2\n");
 	buf_printf(b, "settings\t%s\n", settings);
 	buf_printf(b, "output\t%s\n", s->out_dir);
 	const char *commit = source_commit_id(src);
+	s->page_parts[s->npage_parts++] = b->len; /* not an input of any one page either */
 	buf_printf(b, "commit\t%s\n", commit ? commit : "none");
+	s->page_parts[s->npage_parts++] = b->len;
 	struct stat st;
 	if (stat("/proc/self/exe", &st) == 0)
 		S_line(b, "(jianbao)", &st);
@@ -152,16 +180,16 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 	const char *work = source_workdir(src);
 	if (work) {
 		char *content = path_join(work, content_dir);
-		S_walk(b, content, &latest);
+		S_walk(b, content, &latest, s);
 		free(content);
 		char *themes = path_join(work, "themes");
-		S_walk(b, themes, &latest);
+		S_walk(b, themes, &latest, NULL);
 		free(themes);
 	}
 	strvec roots = STRVEC_INIT;
 	theme_search_dirs(&roots);
 	for (size_t i = 0; i < roots.len; i++)
-		S_walk(b, roots.items[i], &latest);
+		S_walk(b, roots.items[i], &latest, NULL);
 	strvec_free(&roots);
 	/* a change within the last second could be followed by another one
 	 * with the same time stamp: such a state is not recorded */
@@ -171,23 +199,166 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 	return s;
 }
 
+/* The output part of the record; NULL when there is no record. */
+static const char *S_recorded_output(stamp *s, size_t *len)
+{
+	if (!s->record_read) {
+		s->record_read = 1;
+		if (file_read(s->file, &s->record, &s->record_len) < 0)
+			s->record = NULL;
+	}
+	uint64_t head = 0;
+	if (!s->record || s->record_len < 8)
+		return NULL;
+	memcpy(&head, s->record, 8);
+	if (head > s->record_len - 8)
+		return NULL;
+	*len = s->record_len - 8 - (size_t)head;
+	return s->record + 8 + head;
+}
+
+static int S_output_as_recorded(stamp *s)
+{
+	size_t len = 0;
+	const char *rec = S_recorded_output(s, &len);
+	if (!rec)
+		return 0;
+	if (!s->now_walked) {
+		s->now_walked = 1;
+		S_walk(&s->now, s->out_dir, NULL, NULL);
+	}
+	return len == s->now.len && memcmp(rec, s->now.ptr, len) == 0;
+}
+
 int stamp_fresh(stamp *s)
 {
 	if (!s || s->racy)
 		return 0;
-	char *data = NULL;
 	size_t len = 0;
-	if (file_read(s->file, &data, &len) < 0)
+	if (!S_recorded_output(s, &len))
 		return 0;
-	int fresh = len >= s->head.len && memcmp(data, s->head.ptr, s->head.len) == 0;
-	if (fresh) {
-		buf now = BUF_INIT;
-		S_walk(&now, s->out_dir, NULL);
-		fresh = len - s->head.len == now.len && memcmp(data + s->head.len, now.ptr, now.len) == 0;
-		buf_free(&now);
+	uint64_t head = s->head.len;
+	return memcmp(s->record, &head, 8) == 0 && memcmp(s->record + 8, s->head.ptr, s->head.len) == 0 &&
+	       S_output_as_recorded(s);
+}
+
+/* The files of a walk (see S_walk_fd) below its root, as relative paths;
+ * where each entry's state is in the walk goes into at (rel → offset + 1). */
+static int S_walk_files(const char **p, const char *end, buf *path, strvec *files, strmap *at_map,
+                        const char *base)
+{
+	for (;;) {
+		const char *name = *p;
+		size_t n = strnlen(name, (size_t)(end - name));
+		if (name + n >= end)
+			return -1;
+		*p = name + n + 1;
+		if (n == 0)
+			return 0;
+		struct {
+			uint64_t mode, size, ino;
+			int64_t mtime, mtime_ns, ctime, ctime_ns;
+		} rec;
+		if ((size_t)(end - *p) < sizeof rec)
+			return -1;
+		memcpy(&rec, *p, sizeof rec);
+		size_t off = (size_t)(*p - base);
+		*p += sizeof rec;
+		size_t at = path->len;
+		if (at)
+			buf_putc(path, '/');
+		buf_put(path, name, n);
+		strmap_put(at_map, buf_cstr(path), (void *)(uintptr_t)(off + 1));
+		if (S_ISREG(rec.mode))
+			strvec_push_copy(files, buf_cstr(path));
+		if (S_ISDIR(rec.mode) && S_walk_files(p, end, path, files, at_map, base) < 0)
+			return -1;
+		path->len = at;
+		buf_cstr(path);
 	}
-	free(data);
-	return fresh;
+}
+
+int stamp_output_intact(stamp *s, strvec *files)
+{
+	if (!s || !S_output_as_recorded(s))
+		return 0;
+	/* the folder's name, ".", its state, then its entries */
+	const char *p = s->now.ptr, *end = s->now.ptr + s->now.len;
+	size_t n = strnlen(p, s->now.len);
+	p += n + 1;
+	if ((size_t)(end - p) < 2 + 56 || strcmp(p, ".") != 0)
+		return 0;
+	strmap_put(&s->offsets, "", (void *)(uintptr_t)((size_t)(p + 2 - s->now.ptr) + 1));
+	p += 2 + 56;
+	buf path = BUF_INIT;
+	int rc = S_walk_files(&p, end, &path, files, &s->offsets, s->now.ptr);
+	buf_free(&path);
+	s->intact = rc == 0;
+	return rc == 0;
+}
+
+void stamp_record_changed(stamp *s, const strvec *changed)
+{
+	if (!s || s->racy)
+		return;
+	if (!s->intact) {
+		stamp_record(s);
+		return;
+	}
+	/* each file changed, and its folder, have a new state in the walk */
+	for (size_t i = 0; i < changed->len; i++) {
+		char *rel = xstrdup(changed->items[i]);
+		for (int k = 0; k < 2; k++) {
+			uintptr_t off = (uintptr_t)strmap_get(&s->offsets, rel);
+			char *full = *rel ? path_join(s->out_dir, rel) : xstrdup(s->out_dir);
+			struct stat st;
+			int ok = off && lstat(full, &st) == 0;
+			free(full);
+			if (!ok) {
+				free(rel);
+				stamp_record(s);
+				return;
+			}
+			buf line = BUF_INIT;
+			S_line(&line, "", &st);
+			memcpy(s->now.ptr + off - 1, line.ptr + 1, line.len - 1);
+			buf_free(&line);
+			char *slash = strrchr(rel, '/');
+			if (slash)
+				*slash = '\0';
+			else
+				rel[0] = '\0';
+		}
+		free(rel);
+	}
+	buf b = BUF_INIT;
+	uint64_t head = s->head.len;
+	buf_put(&b, (const char *)&head, 8);
+	buf_put(&b, s->head.ptr, s->head.len);
+	buf_put(&b, s->now.ptr, s->now.len);
+	file_write_atomic(s->file, b.ptr, b.len);
+	buf_free(&b);
+}
+
+uint64_t stamp_inputs_hash(const stamp *s)
+{
+	/* the head without the page folders' parts */
+	uint64_t h = 0, part[2];
+	size_t from = 0;
+	for (size_t i = 0; i + 1 < s->npage_parts; i += 2) {
+		part[0] = h;
+		part[1] = hash64(s->head.ptr + from, s->page_parts[i] - from);
+		h = hash64(part, sizeof part);
+		from = s->page_parts[i + 1];
+	}
+	part[0] = h;
+	part[1] = hash64(s->head.ptr + from, s->head.len - from);
+	return hash64(part, sizeof part);
+}
+
+const char *stamp_output_dir(const stamp *s)
+{
+	return s->out_dir;
 }
 
 void stamp_forget(stamp *s)
@@ -201,8 +372,10 @@ void stamp_record(stamp *s)
 	if (!s || s->racy)
 		return;
 	buf b = BUF_INIT;
+	uint64_t head = s->head.len;
+	buf_put(&b, (const char *)&head, 8);
 	buf_put(&b, s->head.ptr, s->head.len);
-	S_walk(&b, s->out_dir, NULL);
+	S_walk(&b, s->out_dir, NULL, NULL);
 	file_write_atomic(s->file, b.ptr, b.len); /* without it, the next build just builds */
 	buf_free(&b);
 }
@@ -212,6 +385,9 @@ void stamp_free(stamp *s)
 	if (!s)
 		return;
 	buf_free(&s->head);
+	buf_free(&s->now);
+	strmap_free(&s->offsets, NULL);
+	free(s->record);
 	free(s->out_dir);
 	free(s->file);
 	free(s);

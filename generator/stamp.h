@@ -23,8 +23,22 @@ typedef struct stamp stamp;
 stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, const char *settings);
 /* 1 when the last build recorded exactly the current state. */
 int stamp_fresh(stamp *s);
+/* 1 when the output folder is exactly as the last build left it (whatever
+ * else changed); files gets its files then, as relative paths.  Before
+ * stamp_forget. */
+int stamp_output_intact(stamp *s, strvec *files);
+/* A hash of the settings and of every input file's state except the commit
+ * and the files in the content's page folders (bulletins/, documents/,
+ * pages/). */
+uint64_t stamp_inputs_hash(const stamp *s);
+/* The output folder, absolute. */
+const char *stamp_output_dir(const stamp *s);
 /* Records the state read by stamp_begin and the output as it is now. */
 void stamp_record(stamp *s);
+/* Like stamp_record after a build that changed only the files changed
+ * (relative paths) of an output found intact: only their state and their
+ * folders' is read again. */
+void stamp_record_changed(stamp *s, const strvec *changed);
 /* Forgets the record (before a build that may fail or change the output). */
 void stamp_forget(stamp *s);
 void stamp_free(stamp *s);

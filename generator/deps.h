@@ -1,0 +1,58 @@
+/* deps — which pages each output was made from.
+ *
+ * While a template renders an output, every page table it reads a field of
+ * (its own, a neighbour's, one in a list) is noted, and so is reading the
+ * build date or the commit.  After the build the notes are kept in the git
+ * folder (jianbao/deps-<hash of the output path>) with a fingerprint: the
+ * pages' record hashes (their file's bytes and their history) and those
+ * values.  The next build into the same folder, when everything else is as
+ * it was (global: the settings, the theme, every other content file and the
+ * structure of the site — which pages exist, their dates, numbers, tags and
+ * the members they name, which decide every list and neighbour), recomputes
+ * the fingerprint of each output from its notes: an output whose pages and
+ * values are unchanged is not rendered again.  A template reads the same
+ * fields of the same pages as long as what it read is unchanged, so the
+ * notes of the last build are still the notes of this one. */
+#ifndef JB_DEPS_H
+#define JB_DEPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "source.h"
+#include "util.h"
+
+enum { DEPS_BUILD_DATE = 1, DEPS_COMMIT = 2 };
+
+typedef struct deps deps;
+
+/* Reads the notes of the last build into out_dir when they were made with
+ * the same global hash.  NULL without a git folder. */
+deps *deps_open(source *src, const char *out_dir, uint64_t global);
+/* The notes of the last build are usable. */
+int deps_usable(const deps *d);
+/* The values fingerprints are made of: one record hash per page id, and
+ * the hashes of the build date and the commit. */
+void deps_set_values(deps *d, const uint64_t *records, size_t n, uint64_t build_date, uint64_t commit);
+/* 1 when the last build made rel from pages and values that are all the
+ * same now. */
+int deps_unchanged(const deps *d, const char *rel);
+/* Keeps the notes of the last build for rel (an output left as it is). */
+void deps_keep(deps *d, const char *rel);
+/* Notes for rel from here to deps_end (nested calls count once);
+ * self: the page rendered, or -1. */
+void deps_begin(deps *d, int self);
+void deps_end(deps *d, const char *rel);
+void deps_page(deps *d, int id);
+/* How deep in deps_begin calls: 0 when no output is being noted. */
+int deps_depth(const deps *d);
+void deps_flag(deps *d, unsigned flag);
+/* Notes made in another process, and giving them to one. */
+void deps_export(const deps *d, buf *out);
+void deps_import(deps *d, const char *data, size_t len);
+/* Keeps the notes of this build (a build that fails calls deps_forget). */
+void deps_save(deps *d);
+void deps_forget(deps *d);
+void deps_free(deps *d);
+
+#endif

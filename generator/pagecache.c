@@ -1,0 +1,190 @@
+#include "pagecache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define S_MAGIC "jianbao pages 1\n"
+
+/* One entry in the file, every part starting at a multiple of 8:
+ *   u64 path length, path (NUL-terminated), key
+ *   u64 content hash, u64 body line, u64 has meta, u64 heading length + 1
+ *   (0: none), heading, u64 mentions, u32 × mentions, u64 meta base,
+ *   u64 meta size, meta block */
+struct page_cache {
+	char *file;
+	uint64_t context;
+	char *data; /* the record read, entries point into it */
+	size_t len;
+	strmap old; /* path → found (in data) */
+	size_t nold;
+	buf next; /* the record to write */
+	size_t nnext;
+	int changed;
+};
+
+typedef struct found {
+	const unsigned char *key;
+	page_cache_entry e;
+} found;
+
+#define S_PAD(n) (((n) + 7) & ~(size_t)7)
+
+typedef struct reader {
+	const char *p, *end;
+	int bad;
+} reader;
+
+static uint64_t S_u64(reader *r)
+{
+	uint64_t v = 0;
+	if (r->end - r->p < 8) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->p, 8);
+	r->p += 8;
+	return v;
+}
+
+static const char *S_bytes(reader *r, uint64_t n)
+{
+	if (r->bad || (uint64_t)(r->end - r->p) < S_PAD(n)) {
+		r->bad = 1;
+		return NULL;
+	}
+	const char *at = r->p;
+	r->p += S_PAD(n);
+	return at;
+}
+
+static void S_load(page_cache *pc)
+{
+	if (file_read(pc->file, &pc->data, &pc->len) < 0)
+		return;
+	reader r = {pc->data, pc->data + pc->len, 0};
+	const char *magic = S_bytes(&r, sizeof S_MAGIC - 1);
+	if (!magic || memcmp(magic, S_MAGIC, sizeof S_MAGIC - 1) != 0 || S_u64(&r) != pc->context)
+		return;
+	while (!r.bad && r.p < r.end) {
+		found *f = xcalloc(1, sizeof *f);
+		uint64_t n = S_u64(&r);
+		const char *path = S_bytes(&r, n + 1);
+		f->key = (const unsigned char *)S_bytes(&r, SOURCE_KEY_SIZE);
+		f->e.content_hash = S_u64(&r);
+		f->e.body_line = (int)S_u64(&r);
+		f->e.has_meta = (int)S_u64(&r);
+		uint64_t hl = S_u64(&r);
+		f->e.heading = hl ? S_bytes(&r, hl) : NULL;
+		f->e.nmentions = (uint32_t)S_u64(&r);
+		f->e.mentions = (const uint32_t *)(const void *)S_bytes(&r, (uint64_t)f->e.nmentions * 4);
+		f->e.meta_base = S_u64(&r);
+		f->e.meta_size = S_u64(&r);
+		f->e.meta_block = S_bytes(&r, f->e.meta_size);
+		if (r.bad || path[n] != '\0' || (hl && f->e.heading[hl - 1] != '\0')) {
+			free(f);
+			break;
+		}
+		if (strmap_get(&pc->old, path))
+			free(f);
+		else {
+			strmap_put(&pc->old, path, f);
+			pc->nold++;
+		}
+	}
+	if (r.bad) {
+		strmap_free(&pc->old, free);
+		pc->old = (strmap)STRMAP_INIT;
+		pc->nold = 0;
+	}
+}
+
+page_cache *page_cache_open(source *src, const char *content_dir, uint64_t context)
+{
+	char name[32];
+	snprintf(name, sizeof name, "pages-%016llx", (unsigned long long)hash64(content_dir, strlen(content_dir)));
+	char *file = source_state_file(src, name);
+	if (!file)
+		return NULL;
+	page_cache *pc = xcalloc(1, sizeof *pc);
+	pc->file = file;
+	pc->context = context;
+	pc->old = (strmap)STRMAP_INIT;
+	pc->next = (buf)BUF_INIT;
+	S_load(pc);
+	buf_put(&pc->next, S_MAGIC, sizeof S_MAGIC - 1);
+	buf_put(&pc->next, (const char *)&context, 8);
+	return pc;
+}
+
+const page_cache_entry *page_cache_find(page_cache *pc, const char *path, const unsigned char *key)
+{
+	if (!pc)
+		return NULL;
+	const found *f = strmap_get(&pc->old, path);
+	if (!f || memcmp(f->key, key, SOURCE_KEY_SIZE) != 0)
+		return NULL;
+	return &f->e;
+}
+
+static void S_put_u64(buf *b, uint64_t v)
+{
+	buf_put(b, (const char *)&v, 8);
+}
+
+static void S_put_bytes(buf *b, const void *p, size_t n)
+{
+	static const char zeros[8];
+	buf_put(b, p, n);
+	buf_put(b, zeros, S_PAD(n) - n);
+}
+
+void page_cache_put(page_cache *pc, const char *path, const unsigned char *key, const page_cache_entry *e,
+                    const yval *meta)
+{
+	if (!pc)
+		return;
+	const found *f = strmap_get(&pc->old, path);
+	if (!f || memcmp(f->key, key, SOURCE_KEY_SIZE) != 0)
+		pc->changed = 1;
+	buf *b = &pc->next;
+	size_t n = strlen(path);
+	S_put_u64(b, n);
+	S_put_bytes(b, path, n + 1);
+	S_put_bytes(b, key, SOURCE_KEY_SIZE);
+	S_put_u64(b, e->content_hash);
+	S_put_u64(b, (uint64_t)e->body_line);
+	S_put_u64(b, meta != NULL);
+	size_t hl = e->heading ? strlen(e->heading) + 1 : 0;
+	S_put_u64(b, hl);
+	if (hl)
+		S_put_bytes(b, e->heading, hl);
+	S_put_u64(b, e->nmentions);
+	S_put_bytes(b, e->mentions, (size_t)e->nmentions * 4);
+	size_t size = meta ? yval_block_size(meta) : 0;
+	S_put_u64(b, (uint64_t)(uintptr_t)meta);
+	S_put_u64(b, size);
+	if (size)
+		S_put_bytes(b, meta, size);
+	pc->nnext++;
+}
+
+void page_cache_save(page_cache *pc)
+{
+	if (!pc || (!pc->changed && pc->nnext == pc->nold))
+		return;
+	file_write_atomic(pc->file, pc->next.ptr, pc->next.len); /* without it, the next build reads the files */
+}
+
+void page_cache_free(page_cache *pc)
+{
+	if (!pc)
+		return;
+	strmap_free(&pc->old, free);
+	buf_free(&pc->next);
+	free(pc->data);
+	free(pc->file);
+	free(pc);
+}
