@@ -2,9 +2,12 @@
  *
  * While a template renders an output, every page table it reads a field of
  * (its own, a neighbour's, one in a list) is noted, and so is reading the
- * build date or the commit.  After the build the notes are kept in the git
- * folder (jianbao/deps-<hash of the output path>) with a fingerprint: the
- * pages' record hashes (their file's bytes and their history) and those
+ * build date or the commit.  A page is three records, noted apart: its
+ * text (content, summary), its history (created, updated, authors) and its
+ * other fields (front matter, title), so that a list of titles does not
+ * change with a bulletin's text or its last commit.  After the build the
+ * notes are kept in the git folder (jianbao/deps-<hash of the output
+ * path>) with a fingerprint: the hashes of the records noted and those
  * values.  The next build into the same folder, when everything else is as
  * it was (global: the settings, the theme, every other content file and the
  * structure of the site — which pages exist, their dates, numbers, tags and
@@ -31,8 +34,8 @@ typedef struct deps deps;
 deps *deps_open(source *src, const char *out_dir, uint64_t global);
 /* The notes of the last build are usable. */
 int deps_usable(const deps *d);
-/* The values fingerprints are made of: one record hash per page id, and
- * the hashes of the build date and the commit. */
+/* The values fingerprints are made of: one hash per record id, and the
+ * hashes of the build date and the commit. */
 void deps_set_values(deps *d, const uint64_t *records, size_t n, uint64_t build_date, uint64_t commit);
 /* 1 when the last build made rel from pages and values that are all the
  * same now. */
@@ -40,7 +43,7 @@ int deps_unchanged(const deps *d, const char *rel);
 /* Keeps the notes of the last build for rel (an output left as it is). */
 void deps_keep(deps *d, const char *rel);
 /* Notes for rel from here to deps_end (nested calls count once);
- * self: the page rendered, or -1. */
+ * self: a record of the page rendered, or -1. */
 void deps_begin(deps *d, int self);
 void deps_end(deps *d, const char *rel);
 void deps_page(deps *d, int id);

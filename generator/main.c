@@ -293,8 +293,9 @@ static int S_build(const build_args *a)
 	} else {
 		/* without hooks, which may read anything, each output's pages are
 		 * noted; when the output folder is as the last build left it and
-		 * nothing but pages changed, outputs made of unchanged pages stay */
-		if (record && hooks_files(hk) == 0) {
+		 * nothing but pages changed, outputs made of unchanged pages stay
+		 * (from a worktree, whose other files the record has seen) */
+		if (record && hooks_files(hk) == 0 && source_workdir(src)) {
 			uint64_t parts[2] = {stamp_inputs_hash(record), model_structure_hash(&model)};
 			dp = deps_open(src, stamp_output_dir(record), hash64(parts, sizeof parts));
 			update = intact && deps_usable(dp);

@@ -304,8 +304,9 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	p->meta = doc.meta;
 	p->body_line = doc.body_line;
 	p->content_hash = ce ? ce->content_hash : hash64(data, len);
+	p->front_hash = ce ? ce->front_hash : hash64(data, doc.body ? (size_t)(doc.body - data) : 0);
 	doc.meta = NULL;
-	page_cache_entry ne = {.content_hash = p->content_hash, .body_line = p->body_line};
+	page_cache_entry ne = {.content_hash = p->content_hash, .front_hash = p->front_hash, .body_line = p->body_line};
 	uint32_t *mention_ix = NULL;
 
 
@@ -688,8 +689,7 @@ static void S_put_str(buf *b, const char *s)
 
 static void S_put_long(buf *b, long v)
 {
-	buf_printf(b, "%ld", v);
-	buf_putc(b, '\0');
+	buf_put(b, (const char *)&v, sizeof v);
 }
 
 static void S_structure_of(buf *b, const page *p)
@@ -730,10 +730,19 @@ uint64_t model_structure_hash(const site_model *m)
 	return h;
 }
 
-uint64_t model_record_hash(const page *p)
+uint64_t model_fields_hash(const page *p)
 {
 	buf b = BUF_INIT;
-	buf_put(&b, (const char *)&p->content_hash, sizeof p->content_hash);
+	buf_put(&b, (const char *)&p->front_hash, sizeof p->front_hash);
+	S_put_str(&b, p->title);
+	uint64_t h = hash64(b.ptr, b.len);
+	buf_free(&b);
+	return h;
+}
+
+uint64_t model_history_hash(const page *p)
+{
+	buf b = BUF_INIT;
 	S_put_str(&b, p->created);
 	S_put_str(&b, p->updated);
 	for (size_t i = 0; i < p->authors.len; i++)

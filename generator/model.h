@@ -53,6 +53,7 @@ typedef struct page {
 	strvec owned;
 	int body_line; /* first line of the Markdown body in the file */
 	uint64_t content_hash; /* hash64 of the file's bytes */
+	uint64_t front_hash;   /* hash64 of its front matter's bytes */
 	int id; /* position: bulletins, then documents, then pages, as listed below */
 	struct page *prev, *next; /* older and newer issue */
 } page;
@@ -84,8 +85,11 @@ void model_free(site_model *m);
 /* What decides every list, order and link of the site: which pages there
  * are, their kinds, paths, dates, numbers, tags and the members they name. */
 uint64_t model_structure_hash(const site_model *m);
-/* What decides one page's own record: its file's bytes and its history. */
-uint64_t model_record_hash(const page *p);
+/* What decides one page's fields other than its text (content, summary)
+ * and its history (created, updated, authors): front matter and title.
+ * The text's is content_hash. */
+uint64_t model_fields_hash(const page *p);
+uint64_t model_history_hash(const page *p);
 
 /* The bulletin written at content_dir/bulletins/REF.md (REF like
  * "2024/01"), or NULL. */

@@ -6,11 +6,11 @@
 
 #include "util.h"
 
-#define S_MAGIC "jianbao pages 1\n"
+#define S_MAGIC "jianbao pages 2\n"
 
 /* One entry in the file, every part starting at a multiple of 8:
  *   u64 path length, path (NUL-terminated), key
- *   u64 content hash, u64 body line, u64 has meta, u64 heading length + 1
+ *   u64 content hash, u64 front matter hash, u64 body line, u64 has meta, u64 heading length + 1
  *   (0: none), heading, u64 mentions, u32 × mentions, u64 meta base,
  *   u64 meta size, meta block */
 struct page_cache {
@@ -74,6 +74,7 @@ static void S_load(page_cache *pc)
 		const char *path = S_bytes(&r, n + 1);
 		f->key = (const unsigned char *)S_bytes(&r, SOURCE_KEY_SIZE);
 		f->e.content_hash = S_u64(&r);
+		f->e.front_hash = S_u64(&r);
 		f->e.body_line = (int)S_u64(&r);
 		f->e.has_meta = (int)S_u64(&r);
 		uint64_t hl = S_u64(&r);
@@ -155,6 +156,7 @@ void page_cache_put(page_cache *pc, const char *path, const unsigned char *key, 
 	S_put_bytes(b, path, n + 1);
 	S_put_bytes(b, key, SOURCE_KEY_SIZE);
 	S_put_u64(b, e->content_hash);
+	S_put_u64(b, e->front_hash);
 	S_put_u64(b, (uint64_t)e->body_line);
 	S_put_u64(b, meta != NULL);
 	size_t hl = e->heading ? strlen(e->heading) + 1 : 0;

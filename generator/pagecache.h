@@ -20,6 +20,7 @@ typedef struct page_cache page_cache;
 
 typedef struct page_cache_entry {
 	uint64_t content_hash; /* hash64 of the file's bytes */
+	uint64_t front_hash;   /* hash64 of the bytes before the body (the front matter) */
 	int body_line;
 	const char *heading; /* first # heading, when the title came from it; else NULL */
 	const uint32_t *mentions; /* indices into the members, in the order found */

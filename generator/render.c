@@ -185,14 +185,32 @@ static void S_push_yval(lua_State *L, const yval *v);
  * that every field read goes through __index and names the page. */
 static const char S_DATA = 'd', S_PAGE = 'p';
 
+/* The record ids of a page in the notes: its fields, its text (content and
+ * summary, made from the body) and its history (created, updated, authors),
+ * which change apart. */
+#define S_FIELDS(p) (3 * (p)->id)
+#define S_TEXT(p) (3 * (p)->id + 1)
+#define S_HISTORY(p) (3 * (p)->id + 2)
+
+static int S_record_of(const page *p, const char *key)
+{
+	if (strcmp(key, "content") == 0 || strcmp(key, "summary") == 0)
+		return S_TEXT(p);
+	if (strcmp(key, "updated") == 0 || strcmp(key, "created") == 0 || strcmp(key, "authors") == 0)
+		return S_HISTORY(p);
+	return S_FIELDS(p);
+}
+
 static int S_page_index(lua_State *L)
 {
 	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
 		lua_rawgetp(L, -1, &S_PAGE);
 		const page *p = lua_touserdata(L, -1);
 		lua_pop(L, 1);
-		if (p)
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), p->id);
+		if (p) {
+			const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_record_of(p, k));
+		}
 		lua_pushvalue(L, 2);
 		if (lua_rawget(L, -2) != LUA_TNIL)
 			return 1;
@@ -268,8 +286,11 @@ static int S_page_pairs(lua_State *L)
 		lua_rawgetp(L, -1, &S_PAGE);
 		const page *p = lua_touserdata(L, -1);
 		lua_pop(L, 1);
-		if (p)
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), p->id);
+		if (p) {
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_FIELDS(p));
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_TEXT(p));
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_HISTORY(p));
+		}
 	} else {
 		lua_pop(L, 1);
 		lua_pushvalue(L, 1);
@@ -1458,7 +1479,11 @@ static int S_render_listed_page(render_ctx *r, const char *dflt_kind)
 		free(origin);
 		return rc;
 	}
-	deps_begin(r->dp, p ? p->id : -1);
+	deps_begin(r->dp, p ? S_FIELDS(p) : -1);
+	if (p) {
+		deps_page(r->dp, S_TEXT(p));
+		deps_page(r->dp, S_HISTORY(p));
+	}
 	char *html = S_body_html(r, idx, p, want_pdf ? &md : NULL);
 	if (html && want_pdf) {
 		int pages = S_write_pdf(r, p, &md);
@@ -1993,14 +2018,18 @@ int render_site(const render_options *o)
 	lua_pop(L, 1);
 	if (o->deps) {
 		const site_model *m = o->model;
-		size_t n = m->nbulletins + m->ndocuments + m->npages;
+		size_t n = 3 * (m->nbulletins + m->ndocuments + m->npages);
 		r.dp = o->deps;
 		r.records = xcalloc(n ? n : 1, sizeof *r.records);
 		page **lists[3] = {m->bulletins, m->documents, m->pages};
 		size_t counts[3] = {m->nbulletins, m->ndocuments, m->npages};
 		for (int l = 0; l < 3; l++)
-			for (size_t i = 0; i < counts[l]; i++)
-				r.records[lists[l][i]->id] = model_record_hash(lists[l][i]);
+			for (size_t i = 0; i < counts[l]; i++) {
+				const page *p = lists[l][i];
+				r.records[S_FIELDS(p)] = model_fields_hash(p);
+				r.records[S_TEXT(p)] = p->content_hash;
+				r.records[S_HISTORY(p)] = model_history_hash(p);
+			}
 		const char *bd = o->build_date ? o->build_date : "", *c = o->commit ? o->commit : "";
 		deps_set_values(r.dp, r.records, n, hash64(bd, strlen(bd)), hash64(c, strlen(c)));
 	}

@@ -260,16 +260,18 @@ static int S_dir_inside(source *s, const char *full)
 	return ok;
 }
 
-static int S_list_dir(const char *fsroot, const char *rel, strvec *out)
+/* checked: rel is a real folder found while listing one inside the
+ * repository (so inside it too). */
+static int S_list_dir(const char *fsroot, const char *rel, strvec *out, int checked)
 {
 	char *full = path_join(fsroot, rel);
 	struct stat lst;
-	if (lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+	if (!checked && lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		diag_warning(rel, 0, 0, "symbolic link skipped (content must be regular files and folders)");
 		free(full);
 		return 0;
 	}
-	if (lstat(full, &lst) == 0 && !S_inside(fsroot, full)) {
+	if (!checked && lstat(full, &lst) == 0 && !S_inside(fsroot, full)) {
 		diag_warning(rel, 0, 0, "skipped: it lies outside the repository");
 		free(full);
 		return 0;
@@ -307,7 +309,7 @@ static int S_list_dir(const char *fsroot, const char *rel, strvec *out)
 			diag_error(child, 0, 0, "cannot stat: %s", strerror(errno));
 			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = S_list_dir(fsroot, child, out);
+			rc = S_list_dir(fsroot, child, out, 1);
 		} else if (S_ISREG(st.st_mode)) {
 			strvec_push(out, child);
 			child = NULL;
@@ -352,7 +354,7 @@ int source_list(source *s, const char *dir, strvec *out)
 {
 	size_t before = out->len;
 	if (s->mode != MODE_REVISION) {
-		if (S_list_dir(s->workdir, dir, out) < 0)
+		if (S_list_dir(s->workdir, dir, out, 0) < 0)
 			return -1;
 	} else {
 		git_tree *sub = NULL;

@@ -28,8 +28,8 @@ struct stamp {
 	char *record;
 	size_t record_len;
 	int record_read;
-	buf now;
-	int now_walked;
+	buf now;        /* the output's state: the recorded one, once verified */
+	int verified;   /* 1: the output is as recorded, -1: it is not, 0: not checked yet */
 	int intact;     /* now is as recorded */
 	strmap offsets; /* intact: relative path → where its state is in now, + 1 */
 };
@@ -42,13 +42,21 @@ static int S_cmp_strings(const void *a, const void *b)
 }
 
 /* The state of one entry, as raw bytes after its name. */
+typedef struct entry_state {
+	uint64_t mode, size, ino;
+	int64_t mtime, mtime_ns, ctime, ctime_ns;
+} entry_state;
+
+static entry_state S_state(const struct stat *st)
+{
+	entry_state rec = {st->st_mode,        (uint64_t)st->st_size, st->st_ino,        st->st_mtim.tv_sec,
+	                   st->st_mtim.tv_nsec, st->st_ctim.tv_sec,    st->st_ctim.tv_nsec};
+	return rec;
+}
+
 static void S_line(buf *b, const char *name, const struct stat *st)
 {
-	struct {
-		uint64_t mode, size, ino;
-		int64_t mtime, mtime_ns, ctime, ctime_ns;
-	} rec = {st->st_mode, (uint64_t)st->st_size, st->st_ino, st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-	         st->st_ctim.tv_sec, st->st_ctim.tv_nsec};
+	entry_state rec = S_state(st);
 	buf_puts(b, name);
 	buf_putc(b, '\0');
 	buf_put(b, (const char *)&rec, sizeof rec);
@@ -217,17 +225,82 @@ static const char *S_recorded_output(stamp *s, size_t *len)
 	return s->record + 8 + head;
 }
 
+/* The entries of a recorded walk (see S_walk_fd) below the folder root
+ * (path: where they are, relative): 0 when each is as recorded, else -1. */
+static int S_verify_entries(int root, const char **p, const char *end, buf *path)
+{
+	for (;;) {
+		const char *name = *p;
+		size_t n = strnlen(name, (size_t)(end - name));
+		if (name + n >= end)
+			return -1;
+		*p = name + n + 1;
+		if (n == 0)
+			return 0;
+		entry_state rec;
+		if ((size_t)(end - *p) < sizeof rec)
+			return -1;
+		memcpy(&rec, *p, sizeof rec);
+		*p += sizeof rec;
+		size_t at = path->len;
+		if (at)
+			buf_putc(path, '/');
+		buf_put(path, name, n);
+		struct stat st;
+		if (fstatat(root, buf_cstr(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -1;
+		entry_state now = S_state(&st);
+		if (memcmp(&now, &rec, sizeof rec) != 0)
+			return -1;
+		if (S_ISDIR(rec.mode) && S_verify_entries(root, p, end, path) < 0)
+			return -1;
+		path->len = at;
+	}
+}
+
+/* The output folder is as the record says: every entry recorded has the
+ * same state (type, size, inode, times).  Entries added or removed are
+ * found too: they change their folder's change time, which cannot be set
+ * back.  No folder is read. */
 static int S_output_as_recorded(stamp *s)
 {
+	if (s->verified)
+		return s->verified > 0;
+	s->verified = -1;
 	size_t len = 0;
 	const char *rec = S_recorded_output(s, &len);
 	if (!rec)
 		return 0;
-	if (!s->now_walked) {
-		s->now_walked = 1;
-		S_walk(&s->now, s->out_dir, NULL, NULL);
+	const char *p = rec, *end = rec + len;
+	size_t n = strnlen(p, len);
+	if (p + n >= end || strcmp(p, s->out_dir) != 0)
+		return 0;
+	p += n + 1;
+	struct stat st;
+	if (end - p >= 10 && strcmp(p, "(missing)") == 0) {
+		if (lstat(s->out_dir, &st) == 0 || p + 10 != end)
+			return 0;
+	} else {
+		entry_state want;
+		if ((size_t)(end - p) < 2 + sizeof want || strcmp(p, ".") != 0)
+			return 0;
+		memcpy(&want, p + 2, sizeof want);
+		p += 2 + sizeof want;
+		int root = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (root < 0)
+			return 0;
+		entry_state now = {0};
+		int ok = fstat(root, &st) == 0 && (now = S_state(&st), memcmp(&now, &want, sizeof want) == 0);
+		buf path = BUF_INIT;
+		ok = ok && S_verify_entries(root, &p, end, &path) == 0 && p == end;
+		buf_free(&path);
+		close(root);
+		if (!ok)
+			return 0;
 	}
-	return len == s->now.len && memcmp(rec, s->now.ptr, len) == 0;
+	buf_put(&s->now, rec, len);
+	s->verified = 1;
+	return 1;
 }
 
 int stamp_fresh(stamp *s)
@@ -255,10 +328,7 @@ static int S_walk_files(const char **p, const char *end, buf *path, strvec *file
 		*p = name + n + 1;
 		if (n == 0)
 			return 0;
-		struct {
-			uint64_t mode, size, ino;
-			int64_t mtime, mtime_ns, ctime, ctime_ns;
-		} rec;
+		entry_state rec;
 		if ((size_t)(end - *p) < sizeof rec)
 			return -1;
 		memcpy(&rec, *p, sizeof rec);
@@ -286,10 +356,10 @@ int stamp_output_intact(stamp *s, strvec *files)
 	const char *p = s->now.ptr, *end = s->now.ptr + s->now.len;
 	size_t n = strnlen(p, s->now.len);
 	p += n + 1;
-	if ((size_t)(end - p) < 2 + 56 || strcmp(p, ".") != 0)
+	if ((size_t)(end - p) < 2 + sizeof(entry_state) || strcmp(p, ".") != 0)
 		return 0;
 	strmap_put(&s->offsets, "", (void *)(uintptr_t)((size_t)(p + 2 - s->now.ptr) + 1));
-	p += 2 + 56;
+	p += 2 + sizeof(entry_state);
 	buf path = BUF_INIT;
 	int rc = S_walk_files(&p, end, &path, files, &s->offsets, s->now.ptr);
 	buf_free(&path);

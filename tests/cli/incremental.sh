@@ -154,3 +154,12 @@ if [ "$(stat -c %i "$WORK/pdf/bulletins/2023/volume.pdf")" = "$vol23" ] &&
 else
 	not_ok "PDFs: the edited year's volume is made again, the other year's is left" "2023 $vol23, 2024 $vol24"
 fi
+
+# --rev: the record has not seen the files of the commit, every build is whole
+"$JIANBAO" build --quiet --no-pdf --rev HEAD --repo "$r" --out "$WORK/rev" >/dev/null 2>&1
+sed -i 's/测试站点/测试站点（新名）/' "$r/content/site.lua"
+git_commit "$r" 2024-07-15T10:00:00+08:00 "site title"
+"$JIANBAO" build --no-pdf --rev HEAD --repo "$r" --out "$WORK/rev" >"$WORK/rev.log" 2>&1
+expect_status "--rev of the next commit: builds" 0 $?
+expect_not_contains "--rev of the next commit: a whole build" "$WORK/rev.log" "made again"
+expect_contains "--rev of the next commit: the new title is on every page" "$WORK/rev/bulletins/2024/02/index.html" "测试站点（新名）"
