@@ -88,11 +88,24 @@ static void S_load(deps *d)
 	d->usable = 1;
 }
 
-deps *deps_open(source *src, const char *out_dir, uint64_t global)
+static char *S_file(source *src, const char *out_dir)
 {
 	char name[32];
 	snprintf(name, sizeof name, "deps-%016llx", (unsigned long long)hash64(out_dir, strlen(out_dir)));
-	char *file = source_state_file(src, name);
+	return source_state_file(src, name);
+}
+
+void deps_discard(source *src, const char *out_dir)
+{
+	char *file = S_file(src, out_dir);
+	if (file)
+		unlink(file);
+	free(file);
+}
+
+deps *deps_open(source *src, const char *out_dir, uint64_t global)
+{
+	char *file = S_file(src, out_dir);
 	if (!file)
 		return NULL;
 	deps *d = xcalloc(1, sizeof *d);
@@ -236,12 +249,6 @@ void deps_save(deps *d)
 	buf_put(&b, d->next.ptr ? d->next.ptr : "", d->next.len);
 	file_write_atomic(d->file, b.ptr, b.len); /* without it, the next build renders every page */
 	buf_free(&b);
-}
-
-void deps_forget(deps *d)
-{
-	if (d)
-		unlink(d->file);
 }
 
 void deps_free(deps *d)

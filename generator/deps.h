@@ -53,9 +53,11 @@ void deps_flag(deps *d, unsigned flag);
 /* Notes made in another process, and giving them to one. */
 void deps_export(const deps *d, buf *out);
 void deps_import(deps *d, const char *data, size_t len);
-/* Keeps the notes of this build (a build that fails calls deps_forget). */
+/* Keeps the notes of this build. */
 void deps_save(deps *d);
-void deps_forget(deps *d);
+/* Removes the notes kept for out_dir: a build that makes none (hooks,
+ * --rev) must not leave older ones beside its output. */
+void deps_discard(source *src, const char *out_dir);
 void deps_free(deps *d);
 
 #endif

@@ -143,13 +143,20 @@ static int S_relocate(yval *c, uintptr_t old, char *base, size_t n, int depth)
 #undef S_MOVE
 }
 
+yval *yval_block_relocate(void *block, size_t n, uintptr_t old)
+{
+	if (n < sizeof(yval) || S_relocate(block, old, block, n, 0) < 0)
+		return NULL;
+	return block;
+}
+
 yval *yval_block_load(const void *block, size_t n, uintptr_t old)
 {
 	if (n < sizeof(yval))
 		return NULL;
 	char *base = xmalloc(n);
 	memcpy(base, block, n);
-	if (S_relocate((yval *)(void *)base, old, base, n, 0) < 0) {
+	if (!yval_block_relocate(base, n, old)) {
 		free(base);
 		return NULL;
 	}

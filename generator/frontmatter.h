@@ -46,6 +46,9 @@ long yval_index(const yval *map, const char *key);
  * every pointer stays inside the block (NULL when not). */
 size_t yval_block_size(const yval *v);
 yval *yval_block_load(const void *block, size_t n, uintptr_t old);
+/* The same in place: block (aligned for a yval) becomes the tree.  A block
+ * that fails the check may be left half moved. */
+yval *yval_block_relocate(void *block, size_t n, uintptr_t old);
 /* Frees a tree returned by yaml_parse_text or fm_parse (its root only). */
 void yval_free(yval *v);
 const char *yval_kind_name(const yval *v);

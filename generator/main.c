@@ -299,6 +299,8 @@ static int S_build(const build_args *a)
 			uint64_t parts[2] = {stamp_inputs_hash(record), model_structure_hash(&model)};
 			dp = deps_open(src, stamp_output_dir(record), hash64(parts, sizeof parts));
 			update = intact && deps_usable(dp);
+		} else if (record) {
+			deps_discard(src, stamp_output_dir(record));
 		}
 		out = update ? output_begin_update(out_dir, &old_files) : NULL;
 		if (!out) {

@@ -170,7 +170,8 @@ static void S_page_free(page *p)
 	strvec_free(&p->authors);
 	free(p->issuer_code);
 	free(p->mentions);
-	yval_free(p->meta);
+	if (!p->meta_borrowed)
+		yval_free(p->meta);
 	free(p);
 }
 
@@ -187,6 +188,7 @@ void model_free(site_model *m)
 	strmap_free(&m->by_source, NULL);
 	free(m->pages);
 	strvec_free(&m->assets);
+	free(m->cache_data);
 	memset(m, 0, sizeof *m);
 }
 
@@ -284,7 +286,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	const page_cache_entry *ce = keyed ? page_cache_find(pc, path, key) : NULL;
 	fm_doc doc = {0};
 	if (ce && ce->has_meta) {
-		doc.meta = yval_block_load(ce->meta_block, ce->meta_size, ce->meta_base);
+		doc.meta = page_cache_meta(pc, ce); /* borrowed from the record */
 		if (!doc.meta)
 			ce = NULL;
 	}
@@ -302,6 +304,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	p->kind = kind;
 	p->source = xstrdup(path);
 	p->meta = doc.meta;
+	p->meta_borrowed = ce != NULL;
 	p->body_line = doc.body_line;
 	p->content_hash = ce ? ce->content_hash : hash64(data, len);
 	p->front_hash = ce ? ce->front_hash : hash64(data, doc.body ? (size_t)(doc.body - data) : 0);
@@ -386,7 +389,7 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	if (keyed && !ce)
 		page_cache_put(pc, path, key, &ne, p->meta);
 	else if (ce)
-		page_cache_put(pc, path, key, ce, p->meta);
+		page_cache_keep(pc, path);
 	free(mention_ix);
 
 	char *stem = S_stem_path(path, kind_dir);
@@ -619,6 +622,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		if (source_list(src, dir, &files) < 0) {
 			free(dir);
 			strvec_free(&files);
+			m->cache_data = page_cache_take_data(pc);
 			page_cache_free(pc);
 			return -1;
 		}
@@ -659,6 +663,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 	}
 
 	page_cache_save(pc);
+	m->cache_data = page_cache_take_data(pc);
 	page_cache_free(pc);
 	int id = 0;
 	for (size_t i = 0; i < m->nbulletins; i++)

@@ -47,7 +47,8 @@ typedef struct page {
 	/* from git history: "" when unknown */
 	char created[11], updated[11];
 	strvec authors;
-	yval *meta; /* the whole front matter (owned), for page.params */
+	yval *meta; /* the whole front matter, for page.params */
+	int meta_borrowed; /* meta lives in the site's cache_data, not on its own */
 	/* The text fields above (title … source_ref, tags) point into meta when
 	 * its value needs no trimming; the others are copies kept here. */
 	strvec owned;
@@ -67,6 +68,7 @@ typedef struct site_model {
 	size_t npages;
 	strvec assets; /* repository-relative paths */
 	strmap by_source; /* source path → page*, every page */
+	char *cache_data; /* the page cache record read, which some pages' meta points into */
 } site_model;
 
 typedef struct model_options {

@@ -1,5 +1,6 @@
 #include "pagecache.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 
 #define S_MAGIC "jianbao pages 2\n"
 
-/* One entry in the file, every part starting at a multiple of 8:
+/* The file: the magic, u64 context, u64 hash64 of the entries, then one
+ * entry per file, every part starting at a multiple of 8:
  *   u64 path length, path (NUL-terminated), key
  *   u64 content hash, u64 front matter hash, u64 body line, u64 has meta, u64 heading length + 1
  *   (0: none), heading, u64 mentions, u32 × mentions, u64 meta base,
@@ -28,6 +30,10 @@ struct page_cache {
 typedef struct found {
 	const unsigned char *key;
 	page_cache_entry e;
+	const char *at; /* the entry in the record */
+	size_t len;
+	char *base_field; /* where the record says at which address the tree was */
+	yval *meta;       /* the tree, once moved into place */
 } found;
 
 #define S_PAD(n) (((n) + 7) & ~(size_t)7)
@@ -68,8 +74,13 @@ static void S_load(page_cache *pc)
 	const char *magic = S_bytes(&r, sizeof S_MAGIC - 1);
 	if (!magic || memcmp(magic, S_MAGIC, sizeof S_MAGIC - 1) != 0 || S_u64(&r) != pc->context)
 		return;
+	/* a record damaged on disk is not used */
+	uint64_t sum = S_u64(&r);
+	if (r.bad || sum != hash64(r.p, (size_t)(r.end - r.p)))
+		return;
 	while (!r.bad && r.p < r.end) {
 		found *f = xcalloc(1, sizeof *f);
+		f->at = r.p;
 		uint64_t n = S_u64(&r);
 		const char *path = S_bytes(&r, n + 1);
 		f->key = (const unsigned char *)S_bytes(&r, SOURCE_KEY_SIZE);
@@ -81,9 +92,11 @@ static void S_load(page_cache *pc)
 		f->e.heading = hl ? S_bytes(&r, hl) : NULL;
 		f->e.nmentions = (uint32_t)S_u64(&r);
 		f->e.mentions = (const uint32_t *)(const void *)S_bytes(&r, (uint64_t)f->e.nmentions * 4);
+		f->base_field = (char *)(uintptr_t)r.p;
 		f->e.meta_base = S_u64(&r);
 		f->e.meta_size = S_u64(&r);
 		f->e.meta_block = S_bytes(&r, f->e.meta_size);
+		f->len = (size_t)(r.p - f->at);
 		if (r.bad || path[n] != '\0' || (hl && f->e.heading[hl - 1] != '\0')) {
 			free(f);
 			break;
@@ -115,8 +128,7 @@ page_cache *page_cache_open(source *src, const char *content_dir, uint64_t conte
 	pc->old = (strmap)STRMAP_INIT;
 	pc->next = (buf)BUF_INIT;
 	S_load(pc);
-	buf_put(&pc->next, S_MAGIC, sizeof S_MAGIC - 1);
-	buf_put(&pc->next, (const char *)&context, 8);
+	/* the magic, the context and the sum of the entries go first at saving */
 	return pc;
 }
 
@@ -128,6 +140,47 @@ const page_cache_entry *page_cache_find(page_cache *pc, const char *path, const 
 	if (!f || memcmp(f->key, key, SOURCE_KEY_SIZE) != 0)
 		return NULL;
 	return &f->e;
+}
+
+static found *S_found_of(const page_cache_entry *e)
+{
+	return (found *)(void *)((char *)(uintptr_t)e - offsetof(found, e));
+}
+
+yval *page_cache_meta(page_cache *pc, const page_cache_entry *e)
+{
+	(void)pc;
+	found *f = S_found_of(e);
+	if (!f->meta && e->has_meta && e->meta_block) {
+		/* moved where it is now; the record then says so, for
+		 * page_cache_keep's copy */
+		f->meta = yval_block_relocate((void *)(uintptr_t)e->meta_block, (size_t)e->meta_size,
+		                              (uintptr_t)e->meta_base);
+		uint64_t now = (uint64_t)(uintptr_t)e->meta_block;
+		memcpy(f->base_field, &now, 8);
+		f->e.meta_base = now;
+		if (!f->meta)
+			f->e.has_meta = 0; /* damaged: half moved, never used again */
+	}
+	return f->meta;
+}
+
+void page_cache_keep(page_cache *pc, const char *path)
+{
+	const found *f = pc ? strmap_get(&pc->old, path) : NULL;
+	if (!f)
+		return;
+	buf_put(&pc->next, f->at, f->len);
+	pc->nnext++;
+}
+
+char *page_cache_take_data(page_cache *pc)
+{
+	if (!pc)
+		return NULL;
+	char *data = pc->data;
+	pc->data = NULL;
+	return data;
 }
 
 static void S_put_u64(buf *b, uint64_t v)
@@ -177,7 +230,14 @@ void page_cache_save(page_cache *pc)
 {
 	if (!pc || (!pc->changed && pc->nnext == pc->nold))
 		return;
-	file_write_atomic(pc->file, pc->next.ptr, pc->next.len); /* without it, the next build reads the files */
+	buf b = BUF_INIT;
+	uint64_t sum = hash64(pc->next.ptr ? pc->next.ptr : "", pc->next.len);
+	buf_put(&b, S_MAGIC, sizeof S_MAGIC - 1);
+	buf_put(&b, (const char *)&pc->context, 8);
+	buf_put(&b, (const char *)&sum, 8);
+	buf_put(&b, pc->next.ptr ? pc->next.ptr : "", pc->next.len);
+	file_write_atomic(pc->file, b.ptr, b.len); /* without it, the next build reads the files */
+	buf_free(&b);
 }
 
 void page_cache_free(page_cache *pc)

@@ -35,6 +35,15 @@ typedef struct page_cache_entry {
 page_cache *page_cache_open(source *src, const char *content_dir, uint64_t context);
 /* The entry for path when key matches, else NULL. */
 const page_cache_entry *page_cache_find(page_cache *pc, const char *path, const unsigned char *key);
+/* The front matter tree of an entry found, in the record read (the same
+ * tree every call); it lives as long as that record (page_cache_take_data).
+ * NULL when it has none or the record is damaged. */
+yval *page_cache_meta(page_cache *pc, const page_cache_entry *e);
+/* Keeps the entry found for path as it is for the next build. */
+void page_cache_keep(page_cache *pc, const char *path);
+/* The record read, which trees from page_cache_meta point into, for the
+ * caller to free after them (NULL when there is none). */
+char *page_cache_take_data(page_cache *pc);
 /* Keeps what was read from path (meta may be NULL) for the next build. */
 void page_cache_put(page_cache *pc, const char *path, const unsigned char *key, const page_cache_entry *e,
                     const yval *meta);

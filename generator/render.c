@@ -1918,8 +1918,11 @@ static void S_sitemap_list(render_ctx *r, buf *b, const char *field)
 			buf_puts(b, "  <url><loc>");
 			S_put_abs(b, r->o->config, url);
 			buf_puts(b, "</loc>");
-			if (updated)
-				buf_printf(b, "<lastmod>%.10s</lastmod>", updated);
+			if (updated) {
+				buf_puts(b, "<lastmod>");
+				buf_put(b, updated, strnlen(updated, 10));
+				buf_puts(b, "</lastmod>");
+			}
 			buf_puts(b, "</url>\n");
 		}
 		lua_pop(L, 1);

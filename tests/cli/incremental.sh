@@ -163,3 +163,13 @@ git_commit "$r" 2024-07-15T10:00:00+08:00 "site title"
 expect_status "--rev of the next commit: builds" 0 $?
 expect_not_contains "--rev of the next commit: a whole build" "$WORK/rev.log" "made again"
 expect_contains "--rev of the next commit: the new title is on every page" "$WORK/rev/bulletins/2024/02/index.html" "测试站点（新名）"
+
+# a --rev build of an older commit into the folder, then the worktree again:
+# the notes of the worktree build before it must not be used
+printf '\n最后一段。\n' >>"$r/content/bulletins/2024/05.md"
+git_commit "$r" 2024-07-16T10:00:00+08:00 "last"
+settle
+"$JIANBAO" build --quiet --no-pdf --repo "$r" --out "$WORK/mix" >/dev/null 2>&1
+"$JIANBAO" build --quiet --no-pdf --rev HEAD~1 --repo "$r" --out "$WORK/mix" >/dev/null 2>&1
+"$JIANBAO" build --no-pdf --repo "$r" --out "$WORK/mix" >"$WORK/mix.log" 2>&1
+expect_contains "worktree after --rev HEAD~1: the last commit's text is back" "$WORK/mix/bulletins/2024/05/index.html" "最后一段"

@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "model.h"
@@ -160,6 +162,116 @@ TEST(drafts_and_invalid_utf8)
 	model_free(&m);
 }
 
+static int S_load_git(site_model *m)
+{
+	source_options so = {.repo_dir = S_dir};
+	source *src = source_open(&so);
+	if (!src)
+		return -1;
+	strmap none = STRMAP_INIT;
+	model_options mo = {.content_dir = "content", .history = &none};
+	buf_truncate(&S_diag, 0);
+	diag_reset();
+	diag_capture(&S_diag);
+	int rc = model_load(m, src, &mo);
+	diag_capture(NULL);
+	source_free(src);
+	return rc < 0 ? -1 : diag_errors();
+}
+
+static int S_same_tree(const yval *a, const yval *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->kind != b->kind || a->line != b->line || a->col != b->col || a->plain != b->plain ||
+	    a->len != b->len || (a->str == NULL) != (b->str == NULL) || (a->str && strcmp(a->str, b->str) != 0))
+		return 0;
+	for (size_t i = 0; i < a->len; i++) {
+		if (a->keys && (strcmp(a->keys[i], b->keys[i]) != 0 || a->key_lines[i] != b->key_lines[i] ||
+		                a->key_cols[i] != b->key_cols[i]))
+			return 0;
+		if (!S_same_tree(a->items[i], b->items[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static int S_same_page(const page *a, const page *b)
+{
+	return strcmp(a->source, b->source) == 0 && strcmp(a->title, b->title) == 0 &&
+	       a->title_from_heading == b->title_from_heading && a->body_line == b->body_line &&
+	       a->content_hash == b->content_hash && a->front_hash == b->front_hash && a->issue == b->issue &&
+	       a->tags.len == b->tags.len && S_same_tree(a->meta, b->meta);
+}
+
+/* What the page cache gives back is what parsing the files gives. */
+TEST(cached_pages_equal_parsed_pages)
+{
+	remove_tree(S_dir);
+	char *cmd = xasprintf("git init -q '%s'", S_dir);
+	CHECK_INT(system(cmd), 0);
+	free(cmd);
+	S_write("content/bulletins/2024/01.md", "---\ntitle: 开新篇\nissue: 1\ntotal: 46\ndate: 2024-01-11\n"
+	                                        "tags: [学分银行, \"网络 园区\"]\nextra: {a: [1, {b: c}], d: ~}\n---\n\n正文。\n");
+	S_write("content/bulletins/2024/02.md", "---\nissue: 2\ntotal: 47\ndate: 2024-02-11\n---\n# 标题来自正文\n\n正文。\n");
+	S_write("content/pages/about.md", "# 关于\n\n没有前言。\n");
+	sleep(2); /* files changed in the last second are never remembered */
+	site_model fresh, cached, edited;
+	CHECK_INT(S_load_git(&fresh), 0);
+	CHECK_INT(S_load_git(&cached), 0);
+	CHECK_INT((int)cached.nbulletins, 2);
+	CHECK_INT((int)cached.npages, 1);
+	for (size_t i = 0; i < fresh.nbulletins && i < cached.nbulletins; i++) {
+		CHECK(!fresh.bulletins[i]->meta_borrowed);
+		CHECK(cached.bulletins[i]->meta_borrowed); /* from the cache */
+		CHECK(S_same_page(fresh.bulletins[i], cached.bulletins[i]));
+	}
+	CHECK(fresh.npages == 1 && cached.npages == 1 && S_same_page(fresh.pages[0], cached.pages[0]));
+	CHECK(cached.pages[0]->title_from_heading);
+
+	/* an edited file is read again, the others still come from the cache */
+	S_write("content/bulletins/2024/02.md", "---\nissue: 2\ntotal: 47\ndate: 2024-02-11\n---\n# 新标题\n");
+	sleep(2);
+	CHECK_INT(S_load_git(&edited), 0);
+	page *p2 = model_bulletin(&edited, "content", "2024/02"), *p1 = model_bulletin(&edited, "content", "2024/01");
+	CHECK(p2 && !p2->meta_borrowed && strcmp(p2->title, "新标题") == 0);
+	CHECK(p1 && p1->meta_borrowed && S_same_page(p1, model_bulletin(&fresh, "content", "2024/01")));
+	model_free(&fresh);
+	model_free(&cached);
+	model_free(&edited);
+
+	/* a damaged record: every byte of each tree flipped in turn is either
+	 * refused (the file is read again) or gives a tree that stays inside
+	 * its block; the pages are loaded all the same */
+	char *glob = path_join(S_dir, ".git/jianbao");
+	char *file = NULL;
+	DIR *d = opendir(glob);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "pages-", 6) == 0)
+			file = path_join(glob, e->d_name);
+	if (d)
+		closedir(d);
+	CHECK(file != NULL);
+	char *data = NULL;
+	size_t len = 0;
+	CHECK_INT(file ? file_read(file, &data, &len) : -1, 0);
+	for (size_t at = len / 2; data && at < len; at += 7) {
+		data[at] ^= 0x5a;
+		file_write_atomic(file, data, len);
+		site_model m;
+		CHECK_INT(S_load_git(&m), 0);
+		if (m.nbulletins != 2)
+			fprintf(stderr, "at %zu of %zu: %s\n", at, len, S_diag.ptr);
+		CHECK_INT((int)m.nbulletins, 2);
+		model_free(&m);
+		data[at] ^= 0x5a;
+	}
+	free(data);
+	free(file);
+	free(glob);
+}
+
 int main(void)
 {
 	h_suite = "model";
@@ -172,6 +284,7 @@ int main(void)
 	RUN(text_fields_trimmed_params_as_written);
 	RUN(slug_override_is_validated);
 	RUN(drafts_and_invalid_utf8);
+	RUN(cached_pages_equal_parsed_pages);
 	remove_tree(S_dir);
 	buf_free(&S_diag);
 	return HARNESS_DONE();
