@@ -21,6 +21,8 @@ struct tpl_engine {
 	theme *theme;
 	tpl_site site;
 	int depth;
+	buf *out;    /* where _w writes: the buffer of the render under way */
+	int write_ref; /* registry reference of the _w closure */
 };
 
 /* ---- translation ---- */
@@ -45,12 +47,46 @@ static void S_put_lua_string(buf *code, const char *s, size_t len, int *newlines
 	buf_putc(code, '"');
 }
 
-static void S_emit_literal(buf *code, const char *s, size_t len)
+/* The generated code writes through one call, _w(piece, piece, …), for
+ * each run of literal text and {{ }} values between statements; the
+ * pieces are strings (literals, _e(…) and _s(…) results).  A call takes
+ * at most S_RUN_MAX of them: the arguments need registers. */
+#define S_RUN_MAX 24
+
+typedef struct S_run {
+	int open; /* a _w( is open */
+	int n;    /* pieces in it */
+} S_run;
+
+static void S_run_piece(buf *code, S_run *run)
+{
+	if (run->open && run->n >= S_RUN_MAX) {
+		buf_putc(code, ')');
+		run->open = 0;
+	}
+	if (!run->open) {
+		buf_puts(code, " _w(");
+		run->open = 1;
+		run->n = 0;
+	} else {
+		buf_putc(code, ',');
+	}
+	run->n++;
+}
+
+static void S_run_close(buf *code, S_run *run)
+{
+	if (run->open)
+		buf_puts(code, ") ");
+	run->open = 0;
+}
+
+static void S_emit_literal(buf *code, S_run *run, const char *s, size_t len)
 {
 	if (!len)
 		return;
 	int newlines = 0;
-	buf_puts(code, " _n=_n+1 _b[_n]=");
+	S_run_piece(code, run);
 	S_put_lua_string(code, s, len, &newlines);
 	for (int i = 0; i < newlines; i++)
 		buf_putc(code, '\n');
@@ -75,7 +111,8 @@ static int S_blank(const char *s, size_t len)
 char *tpl_translate(const char *text, size_t len, char **err, int *line, int *col)
 {
 	buf code = BUF_INIT;
-	buf_puts(&code, "local _e,_s,_c=... local _b,_n={},0");
+	buf_puts(&code, "local _e,_s,_w=...");
+	S_run run = {0, 0};
 	size_t pos = 0, lit_start = 0;
 	int cur_line = 1;
 	size_t line_start = 0;
@@ -137,11 +174,12 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 				}
 			}
 		}
-		S_emit_literal(&code, text + lit_start, lit_end - lit_start);
+		S_emit_literal(&code, &run, text + lit_start, lit_end - lit_start);
 
 		if (kind == '#') {
 			/* nothing */
 		} else if (kind == '%') {
+			S_run_close(&code, &run);
 			buf_putc(&code, ' ');
 			buf_put(&code, text + body, body_len);
 			buf_putc(&code, ' ');
@@ -153,7 +191,8 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 				buf_free(&code);
 				return NULL;
 			}
-			buf_puts(&code, raw ? " _n=_n+1 _b[_n]=_s(" : " _n=_n+1 _b[_n]=_e(");
+			S_run_piece(&code, &run);
+			buf_puts(&code, raw ? "_s(" : "_e(");
 			buf_put(&code, text + body, body_len);
 			buf_puts(&code, ")");
 		}
@@ -171,8 +210,11 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 			}
 		pos = lit_start = after;
 	}
-	S_emit_literal(&code, text + lit_start, len - lit_start);
-	buf_puts(&code, " return _c(_b,\"\",1,_n)");
+	S_emit_literal(&code, &run, text + lit_start, len - lit_start);
+	S_run_close(&code, &run);
+	/* _w itself says the template ran to its end (a {% return %} in it
+	 * returns something else) */
+	buf_puts(&code, " return _w");
 	return buf_detach(&code);
 }
 
@@ -212,6 +254,22 @@ static int S_esc(lua_State *L)
 	}
 	luaL_pushresult(&b);
 	return 1;
+}
+
+/* _w(s, …): appends its arguments (strings) to the output under way */
+static int S_write(lua_State *L)
+{
+	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
+	if (!e->out)
+		return luaL_error(L, "template output outside of rendering");
+	int n = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		size_t len;
+		const char *s = lua_tolstring(L, i, &len);
+		if (s)
+			buf_put(e->out, s, len);
+	}
+	return 0;
 }
 
 static int S_str(lua_State *L)
@@ -370,6 +428,9 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
+	lua_pushlightuserdata(L, e);
+	lua_pushcclosure(L, S_write, 1);
+	e->write_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
@@ -394,6 +455,7 @@ void tpl_free(tpl_engine *e)
 			fprintf(stderr, "profile: %-32s %8.0f calls %9.3f s\n", S_profile.slots[i].key, acc[1], acc[0]);
 		}
 	strmap_free(&S_profile, free);
+	luaL_unref(e->L, LUA_REGISTRYINDEX, e->write_ref);
 	script_set_ctx(e->L, S_CTX_KEY, NULL);
 	free(e);
 }
@@ -462,13 +524,19 @@ static int S_get(tpl_engine *e, const char *name)
 	return 0;
 }
 
-static void S_push_call_args(lua_State *L)
+static void S_push_call_args(tpl_engine *e)
 {
+	lua_State *L = e->L;
 	lua_pushcfunction(L, S_esc);
 	lua_pushcfunction(L, S_str);
-	lua_getglobal(L, "table");
-	lua_getfield(L, -1, "concat");
-	lua_remove(L, -2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->write_ref);
+}
+
+/* Whether the template function's result (on top) says it ran to its
+ * end: it returns _w then. */
+static int S_ran_to_end(lua_State *L)
+{
+	return lua_tocfunction(L, -1) == S_write;
 }
 
 /* include(name [, args]) → rendered string */
@@ -496,10 +564,24 @@ static int S_include(lua_State *L)
 		lua_newtable(L);
 	lua_setfield(L, -3, "args");
 	lua_pushvalue(L, saved - 2); /* fn */
-	S_push_call_args(L);
+	S_push_call_args(e);
+	/* the partial writes after what is there, and its part is cut off
+	 * again as the result */
+	buf tmp = BUF_INIT, *out = e->out ? e->out : &tmp;
+	buf *outer = e->out;
+	size_t start = out->len;
+	e->out = out;
 	e->depth++;
 	int status = lua_pcall(L, 3, 1, 0);
 	e->depth--;
+	e->out = outer;
+	if (status == LUA_OK && S_ran_to_end(L)) {
+		lua_pop(L, 1);
+		lua_pushlstring(L, out->ptr ? out->ptr + start : "", out->len - start);
+	}
+	if (out->ptr)
+		buf_truncate(out, start);
+	buf_free(&tmp);
 	/* restore args whatever happened */
 	lua_pushvalue(L, saved);
 	lua_setfield(L, saved - 1, "args");
@@ -507,7 +589,6 @@ static int S_include(lua_State *L)
 		return lua_error(L);
 	return 1;
 }
-
 
 static double S_clock(void)
 {
@@ -549,15 +630,27 @@ static int S_render(tpl_engine *e, const char *name, buf *out)
 		lua_settop(L, top);
 		return -1;
 	}
-	S_push_call_args(L);
-	if (script_docall(L, 3, 1) != LUA_OK) {
+	S_push_call_args(e);
+	buf *outer = e->out;
+	size_t start = out->len;
+	e->out = out;
+	int status = script_docall(L, 3, 1);
+	e->out = outer;
+	if (status != LUA_OK) {
+		if (out->ptr)
+			buf_truncate(out, start);
 		script_report(L, NULL);
 		lua_settop(L, top);
 		return -1;
 	}
-	size_t len;
-	const char *s = lua_tolstring(L, -1, &len);
-	buf_put(out, s, len);
+	if (!S_ran_to_end(L)) {
+		/* a {% return x %}: x is the output */
+		if (out->ptr)
+			buf_truncate(out, start);
+		size_t len;
+		const char *s = lua_tolstring(L, -1, &len);
+		buf_put(out, s, len);
+	}
 	lua_settop(L, top);
 	return 0;
 }
