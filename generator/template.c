@@ -12,8 +12,6 @@
 #include "script.h"
 
 #define S_CTX_KEY "jianbao.template"
-#define S_CACHE_KEY "jianbao.templates"
-#define S_ENV_KEY "jianbao.template_env"
 #define S_MAX_INCLUDE_DEPTH 32
 
 struct tpl_engine {
@@ -21,8 +19,11 @@ struct tpl_engine {
 	theme *theme;
 	tpl_site site;
 	int depth;
-	buf *out;    /* where _w writes: the buffer of the render under way */
-	int write_ref; /* registry reference of the _w closure */
+	buf *out;      /* where _w writes: the buffer of the render under way */
+	int write_ref;   /* registry references: the _w closure, */
+	int include_ref; /* include, */
+	int env_ref;     /* the environment table */
+	int cache_ref;   /* and the compiled templates by name */
 };
 
 /* ---- translation ---- */
@@ -220,39 +221,53 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 
 /* ---- helpers ---- */
 
+/* url, abs_url: the site is their upvalue */
 static const tpl_site *S_site(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, "jianbao.tpl_site");
-	const tpl_site *s = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	return s;
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* The HTML escape of byte c, NULL for bytes that stand as they are. */
+static const char *S_html_entity(unsigned char c, size_t *n)
+{
+	switch (c) {
+	case '&': *n = 5; return "&amp;";
+	case '<': *n = 4; return "&lt;";
+	case '>': *n = 4; return "&gt;";
+	case '"': *n = 6; return "&quot;";
+	case '\'': *n = 5; return "&#39;";
+	default: return NULL;
+	}
 }
 
 static int S_esc(lua_State *L)
 {
 	size_t len;
-	const char *s = script_tostr(L, 1, &len);
-	size_t i;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
-			break;
+	const char *s;
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		s = lua_tolstring(L, 1, &len);
+		lua_settop(L, 1);
+	} else {
+		s = script_tostr(L, 1, &len);
 	}
-	if (i == len)
+	size_t extra = 0, n;
+	for (size_t i = 0; i < len; i++)
+		if (S_html_entity((unsigned char)s[i], &n))
+			extra += n - 1;
+	if (!extra)
 		return 1; /* nothing to escape: the string itself */
 	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '&': luaL_addstring(&b, "&amp;"); break;
-		case '<': luaL_addstring(&b, "&lt;"); break;
-		case '>': luaL_addstring(&b, "&gt;"); break;
-		case '"': luaL_addstring(&b, "&quot;"); break;
-		case '\'': luaL_addstring(&b, "&#39;"); break;
-		default: luaL_addchar(&b, s[i]);
+	char *d = luaL_buffinitsize(L, &b, len + extra);
+	for (size_t i = 0; i < len; i++) {
+		const char *ent = S_html_entity((unsigned char)s[i], &n);
+		if (ent) {
+			memcpy(d, ent, n);
+			d += n;
+		} else {
+			*d++ = s[i];
 		}
 	}
-	luaL_pushresult(&b);
+	luaL_pushresultsize(&b, len + extra);
 	return 1;
 }
 
@@ -260,7 +275,7 @@ static int S_esc(lua_State *L)
 static int S_write(lua_State *L)
 {
 	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
-	if (!e->out)
+	if (!e || !e->out)
 		return luaL_error(L, "template output outside of rendering");
 	int n = lua_gettop(L);
 	for (int i = 1; i <= n; i++) {
@@ -281,15 +296,25 @@ static int S_str(lua_State *L)
 
 static int S_is_external(const char *p)
 {
-	return str_starts_with(p, "http://") || str_starts_with(p, "https://") || str_starts_with(p, "//") ||
-	       str_starts_with(p, "mailto:") || p[0] == '#';
+	switch (p[0]) {
+	case '#': return 1;
+	case '/': return p[1] == '/';
+	case 'h': return str_starts_with(p, "http://") || str_starts_with(p, "https://");
+	case 'm': return str_starts_with(p, "mailto:");
+	default: return 0;
+	}
 }
 
+/* Pushes url(path); path is the string at index 1. */
 static void S_push_url(lua_State *L, const char *path)
 {
 	const tpl_site *site = S_site(L);
 	if (S_is_external(path)) {
-		lua_pushstring(L, path);
+		lua_pushvalue(L, 1);
+		return;
+	}
+	if (path[0] == '/' && site->base_path[0] == '/' && site->base_path[1] == '\0') {
+		lua_pushvalue(L, 1); /* "/x" under the root: "/x" itself */
 		return;
 	}
 	while (*path == '/')
@@ -316,13 +341,30 @@ static int S_abs_url(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	const tpl_site *site = S_site(L);
 	if (S_is_external(path)) {
-		lua_pushstring(L, path);
+		lua_pushvalue(L, 1);
 		return 1;
 	}
 	while (*path == '/')
 		path++;
 	lua_pushfstring(L, "%s%s", site->base_url, path);
 	return 1;
+}
+
+/* Writes v in decimal at p; returns the end. */
+static char *S_put_int(char *p, long long v)
+{
+	char tmp[24];
+	int n = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*p++ = '-';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
 }
 
 static int S_date_cn(lua_State *L)
@@ -335,7 +377,14 @@ static int S_date_cn(lua_State *L)
 	jb_date d;
 	if (date_parse_iso(s, &d) < 0)
 		return luaL_error(L, "date_cn: '%s' is not a YYYY-MM-DD date", s);
-	lua_pushfstring(L, "%d年%d月%d日", d.year, d.month, d.day);
+	char out[64], *o = out;
+	o = S_put_int(o, d.year);
+	memcpy(o, "年", 3);
+	o = S_put_int(o + 3, d.month);
+	memcpy(o, "月", 3);
+	o = S_put_int(o + 3, d.day);
+	memcpy(o, "日", 3);
+	lua_pushlstring(L, out, (size_t)(o + 3 - out));
 	return 1;
 }
 
@@ -353,16 +402,27 @@ static int S_issue_line(lua_State *L)
 	lua_Integer year = S_int_field(L, 1, "year");
 	lua_Integer issue = S_int_field(L, 1, "issue");
 	lua_Integer total = S_int_field(L, 1, "total");
-	char s[128];
-	int n = 0;
-	if (year > 0)
-		n += snprintf(s + n, sizeof s - (size_t)n, "%lld年", (long long)year);
-	if (issue > 0)
-		n += snprintf(s + n, sizeof s - (size_t)n, "第%lld期", (long long)issue);
-	if (total > 0)
-		n += snprintf(s + n, sizeof s - (size_t)n, "%s总第%lld期", (year > 0 || issue > 0) ? " " : "",
-		              (long long)total);
-	lua_pushlstring(L, s, (size_t)n);
+	char s[128], *o = s;
+	if (year > 0) {
+		o = S_put_int(o, (long long)year);
+		memcpy(o, "年", 3);
+		o += 3;
+	}
+	if (issue > 0) {
+		memcpy(o, "第", 3);
+		o = S_put_int(o + 3, (long long)issue);
+		memcpy(o, "期", 3);
+		o += 3;
+	}
+	if (total > 0) {
+		if (year > 0 || issue > 0)
+			*o++ = ' ';
+		memcpy(o, "总第", 6);
+		o = S_put_int(o + 6, (long long)total);
+		memcpy(o, "期", 3);
+		o += 3;
+	}
+	lua_pushlstring(L, s, (size_t)(o - s));
 	return 1;
 }
 
@@ -397,23 +457,24 @@ static strmap S_profile;
 void tpl_register_helpers(lua_State *L, int idx, const tpl_site *site)
 {
 	idx = lua_absindex(L, idx);
-	lua_pushlightuserdata(L, (void *)(uintptr_t)site);
-	lua_setfield(L, LUA_REGISTRYINDEX, "jianbao.tpl_site");
 	static const luaL_Reg fns[] = {
 		{"esc", S_esc},          {"url", S_url},           {"abs_url", S_abs_url},
 		{"date_cn", S_date_cn},  {"issue_line", S_issue_line}, {"truncate", S_truncate},
 	};
 	for (size_t i = 0; i < JB_ARRAY_LEN(fns); i++) {
-		lua_pushcfunction(L, fns[i].func);
+		/* each gets the site as its upvalue (only url and abs_url use it) */
+		lua_pushlightuserdata(L, (void *)(uintptr_t)site);
+		lua_pushcclosure(L, fns[i].func, 1);
 		lua_setfield(L, idx, fns[i].name);
 	}
 }
 
 /* ---- engine ---- */
 
+/* include's engine, its upvalue (NULL once the engine is freed) */
 static tpl_engine *S_engine(lua_State *L)
 {
-	tpl_engine *e = script_get_ctx(L, S_CTX_KEY);
+	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
 	luaL_argcheck(L, e != NULL, 1, "no template engine");
 	return e;
 }
@@ -427,7 +488,7 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	script_set_ctx(L, S_CTX_KEY, e);
 
 	lua_newtable(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
+	e->cache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pushlightuserdata(L, e);
 	lua_pushcclosure(L, S_write, 1);
 	e->write_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -435,13 +496,16 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
 	hooks_register_helpers(L, -1);
-	lua_pushcfunction(L, S_include);
+	lua_pushlightuserdata(L, e);
+	lua_pushcclosure(L, S_include, 1);
+	lua_pushvalue(L, -1);
+	e->include_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, -2, "include");
 	lua_pushliteral(L, "");
 	lua_setfield(L, -2, "content");
 	lua_newtable(L);
 	lua_setfield(L, -2, "args");
-	lua_setfield(L, LUA_REGISTRYINDEX, S_ENV_KEY);
+	e->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	return e;
 }
 
@@ -455,14 +519,25 @@ void tpl_free(tpl_engine *e)
 			fprintf(stderr, "profile: %-32s %8.0f calls %9.3f s\n", S_profile.slots[i].key, acc[1], acc[0]);
 		}
 	strmap_free(&S_profile, free);
-	luaL_unref(e->L, LUA_REGISTRYINDEX, e->write_ref);
-	script_set_ctx(e->L, S_CTX_KEY, NULL);
+	/* templates may still hold _w and include: they find no engine now */
+	lua_State *L = e->L;
+	int refs[] = {e->write_ref, e->include_ref};
+	for (size_t i = 0; i < JB_ARRAY_LEN(refs); i++) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, refs[i]);
+		lua_pushlightuserdata(L, NULL);
+		lua_setupvalue(L, -2, 1);
+		lua_pop(L, 1);
+		luaL_unref(L, LUA_REGISTRYINDEX, refs[i]);
+	}
+	luaL_unref(L, LUA_REGISTRYINDEX, e->env_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, e->cache_ref);
+	script_set_ctx(L, S_CTX_KEY, NULL);
 	free(e);
 }
 
 void tpl_push_env(tpl_engine *e)
 {
-	lua_getfield(e->L, LUA_REGISTRYINDEX, S_ENV_KEY);
+	lua_rawgeti(e->L, LUA_REGISTRYINDEX, e->env_ref);
 }
 
 void tpl_set(tpl_engine *e, const char *name)
@@ -475,12 +550,18 @@ void tpl_set(tpl_engine *e, const char *name)
 }
 
 /* Pushes the compiled template, compiling it on first use.  Returns 0,
- * 1 when missing (pushes nothing), or -1 with an error message pushed. */
-static int S_get(tpl_engine *e, const char *name)
+ * 1 when missing (pushes nothing), or -1 with an error message pushed.
+ * name_idx, when not 0, is where name is on the stack as a string. */
+static int S_get(tpl_engine *e, const char *name, int name_idx)
 {
 	lua_State *L = e->L;
-	lua_getfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
-	lua_getfield(L, -1, name);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
+	if (name_idx) {
+		lua_pushvalue(L, name_idx);
+		lua_rawget(L, -2);
+	} else {
+		lua_getfield(L, -1, name);
+	}
 	if (lua_isfunction(L, -1)) {
 		lua_remove(L, -2);
 		return 0;
@@ -549,7 +630,7 @@ static int S_include(lua_State *L)
 	if (e->depth >= S_MAX_INCLUDE_DEPTH)
 		return luaL_error(L, "include: templates nested deeper than %d (recursive include of %s?)",
 		                  S_MAX_INCLUDE_DEPTH, name);
-	int rc = S_get(e, name);
+	int rc = S_get(e, name, 1);
 	if (rc == 1)
 		return luaL_error(L, "include: no template %s in theme %s", name, theme_name(e->theme));
 	if (rc < 0)
@@ -622,7 +703,7 @@ static int S_render(tpl_engine *e, const char *name, buf *out)
 {
 	lua_State *L = e->L;
 	int top = lua_gettop(L);
-	int rc = S_get(e, name);
+	int rc = S_get(e, name, 0);
 	if (rc == 1)
 		return 1;
 	if (rc < 0) {
