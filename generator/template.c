@@ -21,6 +21,7 @@ struct tpl_engine {
 	int depth;
 	buf *out;      /* where _w writes: the buffer of the render under way */
 	int write_ref;   /* registry references: the _w closure, */
+	int values_ref[2]; /* _s and _e, */
 	int include_ref; /* include, */
 	int env_ref;     /* the environment table */
 	int cache_ref;   /* and the compiled templates by name */
@@ -48,38 +49,68 @@ static void S_put_lua_string(buf *code, const char *s, size_t len, int *newlines
 	buf_putc(code, '"');
 }
 
-/* The generated code writes through one call, _w(piece, piece, …), for
- * each run of literal text and {{ }} values between statements; the
- * pieces are strings (literals, _e(…) and _s(…) results).  A call takes
- * at most S_RUN_MAX of them: the arguments need registers. */
+/* The generated code writes the output through one call for each run of
+ * literal text and {{ }} values between statements:
+ *   _w(lit, …)               only literal text
+ *   _e("lvl", lit, x, lit)   literal text and values to escape
+ *   _s("lvl", lit, x, lit)   literal text and raw values
+ * The first argument of _e and _s says which arguments are literals (l)
+ * and which values (v).  A value joins a run only on the line the run
+ * starts on, and only a run of its own kind: an error in turning it into
+ * text then names the template line, and the traceback the function
+ * (_e or _s), as when each value had its own call.  A call takes at most
+ * S_RUN_MAX pieces: the arguments need registers. */
 #define S_RUN_MAX 24
 
 typedef struct S_run {
-	int open; /* a _w( is open */
-	int n;    /* pieces in it */
+	buf args;  /* the pieces so far, with the newlines between them */
+	buf desc;  /* 'l' or 'v' for each */
+	char kind; /* 0 while only literals, then 'e' or 's' */
+	int multiline; /* args holds a newline */
 } S_run;
 
-static void S_run_piece(buf *code, S_run *run)
+static void S_run_flush(buf *code, S_run *run)
 {
-	if (run->open && run->n >= S_RUN_MAX) {
-		buf_putc(code, ')');
-		run->open = 0;
-	}
-	if (!run->open) {
+	if (!run->desc.len)
+		return;
+	if (!run->kind) {
 		buf_puts(code, " _w(");
-		run->open = 1;
-		run->n = 0;
 	} else {
+		int newlines = 0;
+		buf_puts(code, run->kind == 'e' ? " _e(" : " _s(");
+		S_put_lua_string(code, run->desc.ptr, run->desc.len, &newlines);
 		buf_putc(code, ',');
 	}
-	run->n++;
+	buf_put(code, run->args.ptr, run->args.len);
+	buf_puts(code, ") ");
+	buf_truncate(&run->args, 0);
+	buf_truncate(&run->desc, 0);
+	run->kind = 0;
+	run->multiline = 0;
 }
 
-static void S_run_close(buf *code, S_run *run)
+/* Starts a piece of the run: kind 0 for a literal, 'e' or 's' for a value. */
+static void S_run_piece(buf *code, S_run *run, char kind)
 {
-	if (run->open)
-		buf_puts(code, ") ");
-	run->open = 0;
+	if (run->desc.len &&
+	    (run->desc.len >= S_RUN_MAX || (kind && ((run->kind && run->kind != kind) || run->multiline))))
+		S_run_flush(code, run);
+	if (run->desc.len)
+		buf_putc(&run->args, ',');
+	buf_putc(&run->desc, kind ? 'v' : 'l');
+	if (kind)
+		run->kind = kind;
+}
+
+/* Newlines that keep the generated code on the template's lines: into
+ * the run when one is open. */
+static void S_newlines(buf *code, S_run *run, int n)
+{
+	buf *to = run->desc.len ? &run->args : code;
+	for (int i = 0; i < n; i++)
+		buf_putc(to, '\n');
+	if (n > 0 && run->desc.len)
+		run->multiline = 1;
 }
 
 static void S_emit_literal(buf *code, S_run *run, const char *s, size_t len)
@@ -87,10 +118,9 @@ static void S_emit_literal(buf *code, S_run *run, const char *s, size_t len)
 	if (!len)
 		return;
 	int newlines = 0;
-	S_run_piece(code, run);
-	S_put_lua_string(code, s, len, &newlines);
-	for (int i = 0; i < newlines; i++)
-		buf_putc(code, '\n');
+	S_run_piece(code, run, 0);
+	S_put_lua_string(&run->args, s, len, &newlines);
+	S_newlines(code, run, newlines);
 }
 
 static int S_count_newlines(const char *s, size_t len)
@@ -113,7 +143,7 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 {
 	buf code = BUF_INIT;
 	buf_puts(&code, "local _e,_s,_w=...");
-	S_run run = {0, 0};
+	S_run run = {BUF_INIT, BUF_INIT, 0, 0};
 	size_t pos = 0, lit_start = 0;
 	int cur_line = 1;
 	size_t line_start = 0;
@@ -154,6 +184,8 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 			*line = tag_line;
 			*col = tag_col;
 			buf_free(&code);
+			buf_free(&run.args);
+			buf_free(&run.desc);
 			return NULL;
 		}
 		size_t body_len = (size_t)(end - (text + body));
@@ -180,7 +212,7 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 		if (kind == '#') {
 			/* nothing */
 		} else if (kind == '%') {
-			S_run_close(&code, &run);
+			S_run_flush(&code, &run);
 			buf_putc(&code, ' ');
 			buf_put(&code, text + body, body_len);
 			buf_putc(&code, ' ');
@@ -190,20 +222,25 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 				*line = tag_line;
 				*col = tag_col;
 				buf_free(&code);
+				buf_free(&run.args);
+				buf_free(&run.desc);
 				return NULL;
 			}
-			S_run_piece(&code, &run);
-			buf_puts(&code, raw ? "_s(" : "_e(");
-			buf_put(&code, text + body, body_len);
-			buf_puts(&code, ")");
+			/* in parentheses: one value, whatever the expression
+			 * returns (a call can return several, or none: nil) */
+			S_run_piece(&code, &run, raw ? 's' : 'e');
+			buf_putc(&run.args, '(');
+			buf_put(&run.args, text + body, body_len);
+			buf_putc(&run.args, ')');
+			if (memchr(text + body, '\n', body_len))
+				run.multiline = 1;
 		}
 		/* Keep the generated code on the template's line: newlines
 		 * inside the tag are already in the code for statements and
 		 * expressions; for comments and trimmed line ends add them. */
 		int tag_newlines = S_count_newlines(text + at, after - at);
 		int emitted = kind == '#' ? 0 : S_count_newlines(text + body, body_len);
-		for (int i = emitted; i < tag_newlines; i++)
-			buf_putc(&code, '\n');
+		S_newlines(&code, &run, tag_newlines - emitted);
 		for (size_t i = at; i < after; i++)
 			if (text[i] == '\n') {
 				cur_line++;
@@ -212,7 +249,9 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 		pos = lit_start = after;
 	}
 	S_emit_literal(&code, &run, text + lit_start, len - lit_start);
-	S_run_close(&code, &run);
+	S_run_flush(&code, &run);
+	buf_free(&run.args);
+	buf_free(&run.desc);
 	/* _w itself says the template ran to its end (a {% return %} in it
 	 * returns something else) */
 	buf_puts(&code, " return _w");
@@ -287,11 +326,62 @@ static int S_write(lua_State *L)
 	return 0;
 }
 
-static int S_str(lua_State *L)
+/* Appends s HTML-escaped. */
+static void S_put_escaped(buf *out, const char *s, size_t len)
 {
-	size_t len;
-	script_tostr(L, 1, &len);
-	return 1;
+	size_t extra = 0, n;
+	for (size_t i = 0; i < len; i++)
+		if (S_html_entity((unsigned char)s[i], &n))
+			extra += n - 1;
+	buf_grow(out, len + extra);
+	char *d = out->ptr + out->len;
+	if (!extra) {
+		memcpy(d, s, len);
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			const char *ent = S_html_entity((unsigned char)s[i], &n);
+			if (ent) {
+				memcpy(d, ent, n);
+				d += n;
+			} else {
+				*d++ = s[i];
+			}
+		}
+	}
+	out->len += len + extra;
+	out->ptr[out->len] = '\0';
+}
+
+/* _e(desc, …) and _s(desc, …): append their arguments to the output under
+ * way; desc has one letter for each, l for literal text (a string), v for
+ * a value, turned into text as {{ }} does, HTML-escaped by _e (upvalue 2
+ * true) and raw by _s. */
+static int S_write_values(lua_State *L)
+{
+	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
+	int escape = lua_toboolean(L, lua_upvalueindex(2));
+	if (!e || !e->out)
+		return luaL_error(L, "template output outside of rendering");
+	size_t ndesc;
+	const char *desc = lua_tolstring(L, 1, &ndesc);
+	int n = lua_gettop(L);
+	if (!desc || ndesc != (size_t)(n - 1))
+		return luaL_error(L, "template output: bad description");
+	for (int i = 2; i <= n; i++) {
+		size_t len;
+		const char *s;
+		if (desc[i - 2] == 'l' || lua_type(L, i) == LUA_TSTRING) {
+			s = lua_tolstring(L, i, &len);
+		} else {
+			s = script_tostr(L, i, &len);
+			lua_replace(L, i); /* keep it while it is used */
+		}
+		if (desc[i - 2] == 'v' && escape)
+			S_put_escaped(e->out, s, len);
+		else
+			buf_put(e->out, s, len);
+	}
+	return 0;
 }
 
 static int S_is_external(const char *p)
@@ -492,6 +582,12 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	lua_pushlightuserdata(L, e);
 	lua_pushcclosure(L, S_write, 1);
 	e->write_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	for (int escape = 0; escape < 2; escape++) {
+		lua_pushlightuserdata(L, e);
+		lua_pushboolean(L, escape);
+		lua_pushcclosure(L, S_write_values, 2);
+		e->values_ref[escape] = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
 
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
@@ -521,7 +617,7 @@ void tpl_free(tpl_engine *e)
 	strmap_free(&S_profile, free);
 	/* templates may still hold _w and include: they find no engine now */
 	lua_State *L = e->L;
-	int refs[] = {e->write_ref, e->include_ref};
+	int refs[] = {e->write_ref, e->values_ref[0], e->values_ref[1], e->include_ref};
 	for (size_t i = 0; i < JB_ARRAY_LEN(refs); i++) {
 		lua_rawgeti(L, LUA_REGISTRYINDEX, refs[i]);
 		lua_pushlightuserdata(L, NULL);
@@ -608,8 +704,8 @@ static int S_get(tpl_engine *e, const char *name, int name_idx)
 static void S_push_call_args(tpl_engine *e)
 {
 	lua_State *L = e->L;
-	lua_pushcfunction(L, S_esc);
-	lua_pushcfunction(L, S_str);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->values_ref[1]);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->values_ref[0]);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, e->write_ref);
 }
 
