@@ -13,6 +13,7 @@
 
 #define S_CTX_KEY "jianbao.template"
 #define S_MAX_INCLUDE_DEPTH 32
+#define S_SIZE_HINT_MAX ((size_t)64 << 10)
 
 struct tpl_engine {
 	lua_State *L;
@@ -25,6 +26,7 @@ struct tpl_engine {
 	int include_ref; /* include, */
 	int env_ref;     /* the environment table */
 	int cache_ref;   /* and the compiled templates by name */
+	strmap sizes;    /* name → its last output's length, as a pointer */
 };
 
 /* ---- translation ---- */
@@ -410,14 +412,11 @@ static void S_push_url(lua_State *L, const char *path)
 	while (*path == '/')
 		path++;
 	size_t a = strlen(site->base_path), b = strlen(path);
-	char small[512];
-	if (a + b <= sizeof small) {
-		memcpy(small, site->base_path, a);
-		memcpy(small + a, path, b);
-		lua_pushlstring(L, small, a + b);
-	} else {
-		lua_pushfstring(L, "%s%s", site->base_path, path);
-	}
+	luaL_Buffer lb;
+	char *d = luaL_buffinitsize(L, &lb, a + b);
+	memcpy(d, site->base_path, a);
+	memcpy(d + a, path, b);
+	luaL_pushresultsize(&lb, a + b);
 }
 
 static int S_url(lua_State *L)
@@ -436,7 +435,12 @@ static int S_abs_url(lua_State *L)
 	}
 	while (*path == '/')
 		path++;
-	lua_pushfstring(L, "%s%s", site->base_url, path);
+	size_t a = strlen(site->base_url), b = strlen(path);
+	luaL_Buffer lb;
+	char *d = luaL_buffinitsize(L, &lb, a + b);
+	memcpy(d, site->base_url, a);
+	memcpy(d + a, path, b);
+	luaL_pushresultsize(&lb, a + b);
 	return 1;
 }
 
@@ -478,9 +482,11 @@ static int S_date_cn(lua_State *L)
 	return 1;
 }
 
-static lua_Integer S_int_field(lua_State *L, int t, const char *k)
+/* issue_line's upvalues 1-3: the keys "year", "issue", "total" */
+static lua_Integer S_int_field(lua_State *L, int t, int key)
 {
-	lua_getfield(L, t, k);
+	lua_pushvalue(L, lua_upvalueindex(key));
+	lua_gettable(L, t);
 	lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)lua_tonumber(L, -1);
 	lua_pop(L, 1);
 	return v;
@@ -489,9 +495,9 @@ static lua_Integer S_int_field(lua_State *L, int t, const char *k)
 static int S_issue_line(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_Integer year = S_int_field(L, 1, "year");
-	lua_Integer issue = S_int_field(L, 1, "issue");
-	lua_Integer total = S_int_field(L, 1, "total");
+	lua_Integer year = S_int_field(L, 1, 1);
+	lua_Integer issue = S_int_field(L, 1, 2);
+	lua_Integer total = S_int_field(L, 1, 3);
 	char s[128], *o = s;
 	if (year > 0) {
 		o = S_put_int(o, (long long)year);
@@ -552,9 +558,16 @@ void tpl_register_helpers(lua_State *L, int idx, const tpl_site *site)
 		{"date_cn", S_date_cn},  {"issue_line", S_issue_line}, {"truncate", S_truncate},
 	};
 	for (size_t i = 0; i < JB_ARRAY_LEN(fns); i++) {
-		/* each gets the site as its upvalue (only url and abs_url use it) */
-		lua_pushlightuserdata(L, (void *)(uintptr_t)site);
-		lua_pushcclosure(L, fns[i].func, 1);
+		if (fns[i].func == S_issue_line) {
+			lua_pushliteral(L, "year");
+			lua_pushliteral(L, "issue");
+			lua_pushliteral(L, "total");
+			lua_pushcclosure(L, fns[i].func, 3);
+		} else {
+			/* the site (only url and abs_url use it) */
+			lua_pushlightuserdata(L, (void *)(uintptr_t)site);
+			lua_pushcclosure(L, fns[i].func, 1);
+		}
 		lua_setfield(L, idx, fns[i].name);
 	}
 }
@@ -627,6 +640,7 @@ void tpl_free(tpl_engine *e)
 	}
 	luaL_unref(L, LUA_REGISTRYINDEX, e->env_ref);
 	luaL_unref(L, LUA_REGISTRYINDEX, e->cache_ref);
+	strmap_free(&e->sizes, NULL);
 	script_set_ctx(L, S_CTX_KEY, NULL);
 	free(e);
 }
@@ -810,9 +824,16 @@ static int S_render(tpl_engine *e, const char *name, buf *out)
 	S_push_call_args(e);
 	buf *outer = e->out;
 	size_t start = out->len;
+	/* room for as much as the last time, up to a limit: the buffer
+	 * then seldom grows while the template writes */
+	size_t hint = (size_t)(uintptr_t)strmap_get(&e->sizes, name);
+	if (hint)
+		buf_grow(out, hint + hint / 8 < S_SIZE_HINT_MAX ? hint + hint / 8 : S_SIZE_HINT_MAX);
 	e->out = out;
 	int status = script_docall(L, 3, 1);
 	e->out = outer;
+	if (status == LUA_OK && out->len - start != hint)
+		strmap_put(&e->sizes, name, (void *)(uintptr_t)(out->len - start));
 	if (status != LUA_OK) {
 		if (out->ptr)
 			buf_truncate(out, start);
