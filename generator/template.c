@@ -269,6 +269,17 @@ static const tpl_site *S_site(lua_State *L)
 }
 
 /* The HTML escape of byte c, NULL for bytes that stand as they are. */
+/* How much longer each byte gets when HTML-escaped. */
+static const unsigned char S_html_extra[256] = {['&'] = 4, ['<'] = 3, ['>'] = 3, ['"'] = 5, ['\''] = 4};
+
+static size_t S_escaped_extra(const char *s, size_t len)
+{
+	size_t extra = 0;
+	for (size_t i = 0; i < len; i++)
+		extra += S_html_extra[(unsigned char)s[i]];
+	return extra;
+}
+
 static const char *S_html_entity(unsigned char c, size_t *n)
 {
 	switch (c) {
@@ -291,10 +302,7 @@ static int S_esc(lua_State *L)
 	} else {
 		s = script_tostr(L, 1, &len);
 	}
-	size_t extra = 0, n;
-	for (size_t i = 0; i < len; i++)
-		if (S_html_entity((unsigned char)s[i], &n))
-			extra += n - 1;
+	size_t extra = S_escaped_extra(s, len), n;
 	if (!extra)
 		return 1; /* nothing to escape: the string itself */
 	luaL_Buffer b;
@@ -331,10 +339,7 @@ static int S_write(lua_State *L)
 /* Appends s HTML-escaped. */
 static void S_put_escaped(buf *out, const char *s, size_t len)
 {
-	size_t extra = 0, n;
-	for (size_t i = 0; i < len; i++)
-		if (S_html_entity((unsigned char)s[i], &n))
-			extra += n - 1;
+	size_t extra = S_escaped_extra(s, len), n;
 	buf_grow(out, len + extra);
 	char *d = out->ptr + out->len;
 	if (!extra) {
