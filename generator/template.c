@@ -579,6 +579,8 @@ void tpl_register_helpers(lua_State *L, int idx, const tpl_site *site)
 
 /* ---- engine ---- */
 
+static void S_push_call_args(tpl_engine *e);
+
 /* include's engine, its upvalue (NULL once the engine is freed) */
 static tpl_engine *S_engine(lua_State *L)
 {
@@ -610,8 +612,13 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
 	hooks_register_helpers(L, -1);
+	/* include's upvalues: see S_include */
 	lua_pushlightuserdata(L, e);
-	lua_pushcclosure(L, S_include, 1);
+	lua_pushliteral(L, "args");
+	lua_pushvalue(L, -3); /* env */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
+	S_push_call_args(e);
+	lua_pushcclosure(L, S_include, 7);
 	lua_pushvalue(L, -1);
 	e->include_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, -2, "include");
@@ -735,7 +742,8 @@ static int S_ran_to_end(lua_State *L)
 	return lua_tocfunction(L, -1) == S_write;
 }
 
-/* include(name [, args]) → rendered string */
+/* include(name [, args]) → rendered string.  Upvalues: 1 the engine, 2
+ * "args", 3 the environment, 4 the compiled templates, 5-7 _e, _s, _w. */
 static int S_include(lua_State *L)
 {
 	tpl_engine *e = S_engine(L);
@@ -745,22 +753,34 @@ static int S_include(lua_State *L)
 	if (e->depth >= S_MAX_INCLUDE_DEPTH)
 		return luaL_error(L, "include: templates nested deeper than %d (recursive include of %s?)",
 		                  S_MAX_INCLUDE_DEPTH, name);
-	int rc = S_get(e, name, 1);
+	lua_settop(L, 2);
+	int rc;
+	lua_pushvalue(L, 1);
+	if (lua_rawget(L, lua_upvalueindex(4)) == LUA_TFUNCTION) {
+		rc = 0;
+	} else {
+		lua_pop(L, 1);
+		rc = S_get(e, name, 1);
+	}
 	if (rc == 1)
 		return luaL_error(L, "include: no template %s in theme %s", name, theme_name(e->theme));
 	if (rc < 0)
 		return lua_error(L);
 	/* stack: name, args?, fn */
-	tpl_push_env(e);
-	lua_getfield(L, -1, "args");
+	lua_pushvalue(L, lua_upvalueindex(3)); /* env */
+	lua_pushvalue(L, lua_upvalueindex(2)); /* "args" */
+	lua_gettable(L, -2);
 	int saved = lua_gettop(L);
+	lua_pushvalue(L, lua_upvalueindex(2));
 	if (lua_istable(L, 2))
 		lua_pushvalue(L, 2);
 	else
 		lua_newtable(L);
-	lua_setfield(L, -3, "args");
+	lua_settable(L, saved - 1);
 	lua_pushvalue(L, saved - 2); /* fn */
-	S_push_call_args(e);
+	lua_pushvalue(L, lua_upvalueindex(5));
+	lua_pushvalue(L, lua_upvalueindex(6));
+	lua_pushvalue(L, lua_upvalueindex(7));
 	/* the partial writes after what is there, and its part is cut off
 	 * again as the result */
 	buf tmp = BUF_INIT, *out = e->out ? e->out : &tmp;
@@ -779,8 +799,9 @@ static int S_include(lua_State *L)
 		buf_truncate(out, start);
 	buf_free(&tmp);
 	/* restore args whatever happened */
+	lua_pushvalue(L, lua_upvalueindex(2));
 	lua_pushvalue(L, saved);
-	lua_setfield(L, saved - 1, "args");
+	lua_settable(L, saved - 1);
 	if (status != LUA_OK)
 		return lua_error(L);
 	return 1;
