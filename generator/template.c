@@ -12,15 +12,21 @@
 #include "script.h"
 
 #define S_CTX_KEY "jianbao.template"
-#define S_CACHE_KEY "jianbao.templates"
-#define S_ENV_KEY "jianbao.template_env"
 #define S_MAX_INCLUDE_DEPTH 32
+#define S_SIZE_HINT_MAX ((size_t)64 << 10)
 
 struct tpl_engine {
 	lua_State *L;
 	theme *theme;
 	tpl_site site;
 	int depth;
+	buf *out;      /* where _w writes: the buffer of the render under way */
+	int write_ref;   /* registry references: the _w closure, */
+	int values_ref[2]; /* _s and _e, */
+	int include_ref; /* include, */
+	int env_ref;     /* the environment table */
+	int cache_ref;   /* and the compiled templates by name */
+	strmap sizes;    /* name → its last output's length, as a pointer */
 };
 
 /* ---- translation ---- */
@@ -45,15 +51,78 @@ static void S_put_lua_string(buf *code, const char *s, size_t len, int *newlines
 	buf_putc(code, '"');
 }
 
-static void S_emit_literal(buf *code, const char *s, size_t len)
+/* The generated code writes the output through one call for each run of
+ * literal text and {{ }} values between statements:
+ *   _w(lit, …)               only literal text
+ *   _e("lvl", lit, x, lit)   literal text and values to escape
+ *   _s("lvl", lit, x, lit)   literal text and raw values
+ * The first argument of _e and _s says which arguments are literals (l)
+ * and which values (v).  A value joins a run only on the line the run
+ * starts on, and only a run of its own kind: an error in turning it into
+ * text then names the template line, and the traceback the function
+ * (_e or _s), as when each value had its own call.  A call takes at most
+ * S_RUN_MAX pieces: the arguments need registers. */
+#define S_RUN_MAX 24
+
+typedef struct S_run {
+	buf args;  /* the pieces so far, with the newlines between them */
+	buf desc;  /* 'l' or 'v' for each */
+	char kind; /* 0 while only literals, then 'e' or 's' */
+	int multiline; /* args holds a newline */
+} S_run;
+
+static void S_run_flush(buf *code, S_run *run)
+{
+	if (!run->desc.len)
+		return;
+	if (!run->kind) {
+		buf_puts(code, " _w(");
+	} else {
+		int newlines = 0;
+		buf_puts(code, run->kind == 'e' ? " _e(" : " _s(");
+		S_put_lua_string(code, run->desc.ptr, run->desc.len, &newlines);
+		buf_putc(code, ',');
+	}
+	buf_put(code, run->args.ptr, run->args.len);
+	buf_puts(code, ") ");
+	buf_truncate(&run->args, 0);
+	buf_truncate(&run->desc, 0);
+	run->kind = 0;
+	run->multiline = 0;
+}
+
+/* Starts a piece of the run: kind 0 for a literal, 'e' or 's' for a value. */
+static void S_run_piece(buf *code, S_run *run, char kind)
+{
+	if (run->desc.len &&
+	    (run->desc.len >= S_RUN_MAX || (kind && ((run->kind && run->kind != kind) || run->multiline))))
+		S_run_flush(code, run);
+	if (run->desc.len)
+		buf_putc(&run->args, ',');
+	buf_putc(&run->desc, kind ? 'v' : 'l');
+	if (kind)
+		run->kind = kind;
+}
+
+/* Newlines that keep the generated code on the template's lines: into
+ * the run when one is open. */
+static void S_newlines(buf *code, S_run *run, int n)
+{
+	buf *to = run->desc.len ? &run->args : code;
+	for (int i = 0; i < n; i++)
+		buf_putc(to, '\n');
+	if (n > 0 && run->desc.len)
+		run->multiline = 1;
+}
+
+static void S_emit_literal(buf *code, S_run *run, const char *s, size_t len)
 {
 	if (!len)
 		return;
 	int newlines = 0;
-	buf_puts(code, " _n=_n+1 _b[_n]=");
-	S_put_lua_string(code, s, len, &newlines);
-	for (int i = 0; i < newlines; i++)
-		buf_putc(code, '\n');
+	S_run_piece(code, run, 0);
+	S_put_lua_string(&run->args, s, len, &newlines);
+	S_newlines(code, run, newlines);
 }
 
 static int S_count_newlines(const char *s, size_t len)
@@ -75,7 +144,8 @@ static int S_blank(const char *s, size_t len)
 char *tpl_translate(const char *text, size_t len, char **err, int *line, int *col)
 {
 	buf code = BUF_INIT;
-	buf_puts(&code, "local _e,_s,_c=... local _b,_n={},0");
+	buf_puts(&code, "local _e,_s,_w=...");
+	S_run run = {BUF_INIT, BUF_INIT, 0, 0};
 	size_t pos = 0, lit_start = 0;
 	int cur_line = 1;
 	size_t line_start = 0;
@@ -116,6 +186,8 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 			*line = tag_line;
 			*col = tag_col;
 			buf_free(&code);
+			buf_free(&run.args);
+			buf_free(&run.desc);
 			return NULL;
 		}
 		size_t body_len = (size_t)(end - (text + body));
@@ -137,11 +209,12 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 				}
 			}
 		}
-		S_emit_literal(&code, text + lit_start, lit_end - lit_start);
+		S_emit_literal(&code, &run, text + lit_start, lit_end - lit_start);
 
 		if (kind == '#') {
 			/* nothing */
 		} else if (kind == '%') {
+			S_run_flush(&code, &run);
 			buf_putc(&code, ' ');
 			buf_put(&code, text + body, body_len);
 			buf_putc(&code, ' ');
@@ -151,19 +224,25 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 				*line = tag_line;
 				*col = tag_col;
 				buf_free(&code);
+				buf_free(&run.args);
+				buf_free(&run.desc);
 				return NULL;
 			}
-			buf_puts(&code, raw ? " _n=_n+1 _b[_n]=_s(" : " _n=_n+1 _b[_n]=_e(");
-			buf_put(&code, text + body, body_len);
-			buf_puts(&code, ")");
+			/* in parentheses: one value, whatever the expression
+			 * returns (a call can return several, or none: nil) */
+			S_run_piece(&code, &run, raw ? 's' : 'e');
+			buf_putc(&run.args, '(');
+			buf_put(&run.args, text + body, body_len);
+			buf_putc(&run.args, ')');
+			if (memchr(text + body, '\n', body_len))
+				run.multiline = 1;
 		}
 		/* Keep the generated code on the template's line: newlines
 		 * inside the tag are already in the code for statements and
 		 * expressions; for comments and trimmed line ends add them. */
 		int tag_newlines = S_count_newlines(text + at, after - at);
 		int emitted = kind == '#' ? 0 : S_count_newlines(text + body, body_len);
-		for (int i = emitted; i < tag_newlines; i++)
-			buf_putc(&code, '\n');
+		S_newlines(&code, &run, tag_newlines - emitted);
 		for (size_t i = at; i < after; i++)
 			if (text[i] == '\n') {
 				cur_line++;
@@ -171,80 +250,178 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 			}
 		pos = lit_start = after;
 	}
-	S_emit_literal(&code, text + lit_start, len - lit_start);
-	buf_puts(&code, " return _c(_b,\"\",1,_n)");
+	S_emit_literal(&code, &run, text + lit_start, len - lit_start);
+	S_run_flush(&code, &run);
+	buf_free(&run.args);
+	buf_free(&run.desc);
+	/* _w itself says the template ran to its end (a {% return %} in it
+	 * returns something else) */
+	buf_puts(&code, " return _w");
 	return buf_detach(&code);
 }
 
 /* ---- helpers ---- */
 
+/* url, abs_url: the site is their upvalue */
 static const tpl_site *S_site(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, "jianbao.tpl_site");
-	const tpl_site *s = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	return s;
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* The HTML escape of byte c, NULL for bytes that stand as they are. */
+/* How much longer each byte gets when HTML-escaped. */
+static const unsigned char S_html_extra[256] = {['&'] = 4, ['<'] = 3, ['>'] = 3, ['"'] = 5, ['\''] = 4};
+
+static size_t S_escaped_extra(const char *s, size_t len)
+{
+	size_t extra = 0;
+	for (size_t i = 0; i < len; i++)
+		extra += S_html_extra[(unsigned char)s[i]];
+	return extra;
+}
+
+static const char *S_html_entity(unsigned char c, size_t *n)
+{
+	switch (c) {
+	case '&': *n = 5; return "&amp;";
+	case '<': *n = 4; return "&lt;";
+	case '>': *n = 4; return "&gt;";
+	case '"': *n = 6; return "&quot;";
+	case '\'': *n = 5; return "&#39;";
+	default: return NULL;
+	}
 }
 
 static int S_esc(lua_State *L)
 {
 	size_t len;
-	const char *s = script_tostr(L, 1, &len);
-	size_t i;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
-			break;
+	const char *s;
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		s = lua_tolstring(L, 1, &len);
+		lua_settop(L, 1);
+	} else {
+		s = script_tostr(L, 1, &len);
 	}
-	if (i == len)
+	size_t extra = S_escaped_extra(s, len), n;
+	if (!extra)
 		return 1; /* nothing to escape: the string itself */
 	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '&': luaL_addstring(&b, "&amp;"); break;
-		case '<': luaL_addstring(&b, "&lt;"); break;
-		case '>': luaL_addstring(&b, "&gt;"); break;
-		case '"': luaL_addstring(&b, "&quot;"); break;
-		case '\'': luaL_addstring(&b, "&#39;"); break;
-		default: luaL_addchar(&b, s[i]);
+	char *d = luaL_buffinitsize(L, &b, len + extra);
+	for (size_t i = 0; i < len; i++) {
+		const char *ent = S_html_entity((unsigned char)s[i], &n);
+		if (ent) {
+			memcpy(d, ent, n);
+			d += n;
+		} else {
+			*d++ = s[i];
 		}
 	}
-	luaL_pushresult(&b);
+	luaL_pushresultsize(&b, len + extra);
 	return 1;
 }
 
-static int S_str(lua_State *L)
+/* _w(s, …): appends its arguments (strings) to the output under way */
+static int S_write(lua_State *L)
 {
-	size_t len;
-	script_tostr(L, 1, &len);
-	return 1;
+	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
+	if (!e || !e->out)
+		return luaL_error(L, "template output outside of rendering");
+	int n = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		size_t len;
+		const char *s = lua_tolstring(L, i, &len);
+		if (s)
+			buf_put(e->out, s, len);
+	}
+	return 0;
+}
+
+/* Appends s HTML-escaped. */
+static void S_put_escaped(buf *out, const char *s, size_t len)
+{
+	size_t extra = S_escaped_extra(s, len), n;
+	buf_grow(out, len + extra);
+	char *d = out->ptr + out->len;
+	if (!extra) {
+		memcpy(d, s, len);
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			const char *ent = S_html_entity((unsigned char)s[i], &n);
+			if (ent) {
+				memcpy(d, ent, n);
+				d += n;
+			} else {
+				*d++ = s[i];
+			}
+		}
+	}
+	out->len += len + extra;
+	out->ptr[out->len] = '\0';
+}
+
+/* _e(desc, …) and _s(desc, …): append their arguments to the output under
+ * way; desc has one letter for each, l for literal text (a string), v for
+ * a value, turned into text as {{ }} does, HTML-escaped by _e (upvalue 2
+ * true) and raw by _s. */
+static int S_write_values(lua_State *L)
+{
+	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
+	int escape = lua_toboolean(L, lua_upvalueindex(2));
+	if (!e || !e->out)
+		return luaL_error(L, "template output outside of rendering");
+	size_t ndesc;
+	const char *desc = lua_tolstring(L, 1, &ndesc);
+	int n = lua_gettop(L);
+	if (!desc || ndesc != (size_t)(n - 1))
+		return luaL_error(L, "template output: bad description");
+	for (int i = 2; i <= n; i++) {
+		size_t len;
+		const char *s;
+		if (desc[i - 2] == 'l' || lua_type(L, i) == LUA_TSTRING) {
+			s = lua_tolstring(L, i, &len);
+		} else {
+			s = script_tostr(L, i, &len);
+			lua_replace(L, i); /* keep it while it is used */
+		}
+		if (desc[i - 2] == 'v' && escape)
+			S_put_escaped(e->out, s, len);
+		else
+			buf_put(e->out, s, len);
+	}
+	return 0;
 }
 
 static int S_is_external(const char *p)
 {
-	return str_starts_with(p, "http://") || str_starts_with(p, "https://") || str_starts_with(p, "//") ||
-	       str_starts_with(p, "mailto:") || p[0] == '#';
+	switch (p[0]) {
+	case '#': return 1;
+	case '/': return p[1] == '/';
+	case 'h': return str_starts_with(p, "http://") || str_starts_with(p, "https://");
+	case 'm': return str_starts_with(p, "mailto:");
+	default: return 0;
+	}
 }
 
+/* Pushes url(path); path is the string at index 1. */
 static void S_push_url(lua_State *L, const char *path)
 {
 	const tpl_site *site = S_site(L);
 	if (S_is_external(path)) {
-		lua_pushstring(L, path);
+		lua_pushvalue(L, 1);
+		return;
+	}
+	if (path[0] == '/' && site->base_path[0] == '/' && site->base_path[1] == '\0') {
+		lua_pushvalue(L, 1); /* "/x" under the root: "/x" itself */
 		return;
 	}
 	while (*path == '/')
 		path++;
 	size_t a = strlen(site->base_path), b = strlen(path);
-	char small[512];
-	if (a + b <= sizeof small) {
-		memcpy(small, site->base_path, a);
-		memcpy(small + a, path, b);
-		lua_pushlstring(L, small, a + b);
-	} else {
-		lua_pushfstring(L, "%s%s", site->base_path, path);
-	}
+	luaL_Buffer lb;
+	char *d = luaL_buffinitsize(L, &lb, a + b);
+	memcpy(d, site->base_path, a);
+	memcpy(d + a, path, b);
+	luaL_pushresultsize(&lb, a + b);
 }
 
 static int S_url(lua_State *L)
@@ -258,13 +435,35 @@ static int S_abs_url(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	const tpl_site *site = S_site(L);
 	if (S_is_external(path)) {
-		lua_pushstring(L, path);
+		lua_pushvalue(L, 1);
 		return 1;
 	}
 	while (*path == '/')
 		path++;
-	lua_pushfstring(L, "%s%s", site->base_url, path);
+	size_t a = strlen(site->base_url), b = strlen(path);
+	luaL_Buffer lb;
+	char *d = luaL_buffinitsize(L, &lb, a + b);
+	memcpy(d, site->base_url, a);
+	memcpy(d + a, path, b);
+	luaL_pushresultsize(&lb, a + b);
 	return 1;
+}
+
+/* Writes v in decimal at p; returns the end. */
+static char *S_put_int(char *p, long long v)
+{
+	char tmp[24];
+	int n = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*p++ = '-';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
 }
 
 static int S_date_cn(lua_State *L)
@@ -277,13 +476,22 @@ static int S_date_cn(lua_State *L)
 	jb_date d;
 	if (date_parse_iso(s, &d) < 0)
 		return luaL_error(L, "date_cn: '%s' is not a YYYY-MM-DD date", s);
-	lua_pushfstring(L, "%d年%d月%d日", d.year, d.month, d.day);
+	char out[64], *o = out;
+	o = S_put_int(o, d.year);
+	memcpy(o, "年", 3);
+	o = S_put_int(o + 3, d.month);
+	memcpy(o, "月", 3);
+	o = S_put_int(o + 3, d.day);
+	memcpy(o, "日", 3);
+	lua_pushlstring(L, out, (size_t)(o + 3 - out));
 	return 1;
 }
 
-static lua_Integer S_int_field(lua_State *L, int t, const char *k)
+/* issue_line's upvalues 1-3: the keys "year", "issue", "total" */
+static lua_Integer S_int_field(lua_State *L, int t, int key)
 {
-	lua_getfield(L, t, k);
+	lua_pushvalue(L, lua_upvalueindex(key));
+	lua_gettable(L, t);
 	lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)lua_tonumber(L, -1);
 	lua_pop(L, 1);
 	return v;
@@ -292,19 +500,30 @@ static lua_Integer S_int_field(lua_State *L, int t, const char *k)
 static int S_issue_line(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_Integer year = S_int_field(L, 1, "year");
-	lua_Integer issue = S_int_field(L, 1, "issue");
-	lua_Integer total = S_int_field(L, 1, "total");
-	char s[128];
-	int n = 0;
-	if (year > 0)
-		n += snprintf(s + n, sizeof s - (size_t)n, "%lld年", (long long)year);
-	if (issue > 0)
-		n += snprintf(s + n, sizeof s - (size_t)n, "第%lld期", (long long)issue);
-	if (total > 0)
-		n += snprintf(s + n, sizeof s - (size_t)n, "%s总第%lld期", (year > 0 || issue > 0) ? " " : "",
-		              (long long)total);
-	lua_pushlstring(L, s, (size_t)n);
+	lua_Integer year = S_int_field(L, 1, 1);
+	lua_Integer issue = S_int_field(L, 1, 2);
+	lua_Integer total = S_int_field(L, 1, 3);
+	char s[128], *o = s;
+	if (year > 0) {
+		o = S_put_int(o, (long long)year);
+		memcpy(o, "年", 3);
+		o += 3;
+	}
+	if (issue > 0) {
+		memcpy(o, "第", 3);
+		o = S_put_int(o + 3, (long long)issue);
+		memcpy(o, "期", 3);
+		o += 3;
+	}
+	if (total > 0) {
+		if (year > 0 || issue > 0)
+			*o++ = ' ';
+		memcpy(o, "总第", 6);
+		o = S_put_int(o + 6, (long long)total);
+		memcpy(o, "期", 3);
+		o += 3;
+	}
+	lua_pushlstring(L, s, (size_t)(o - s));
 	return 1;
 }
 
@@ -339,23 +558,33 @@ static strmap S_profile;
 void tpl_register_helpers(lua_State *L, int idx, const tpl_site *site)
 {
 	idx = lua_absindex(L, idx);
-	lua_pushlightuserdata(L, (void *)(uintptr_t)site);
-	lua_setfield(L, LUA_REGISTRYINDEX, "jianbao.tpl_site");
 	static const luaL_Reg fns[] = {
 		{"esc", S_esc},          {"url", S_url},           {"abs_url", S_abs_url},
 		{"date_cn", S_date_cn},  {"issue_line", S_issue_line}, {"truncate", S_truncate},
 	};
 	for (size_t i = 0; i < JB_ARRAY_LEN(fns); i++) {
-		lua_pushcfunction(L, fns[i].func);
+		if (fns[i].func == S_issue_line) {
+			lua_pushliteral(L, "year");
+			lua_pushliteral(L, "issue");
+			lua_pushliteral(L, "total");
+			lua_pushcclosure(L, fns[i].func, 3);
+		} else {
+			/* the site (only url and abs_url use it) */
+			lua_pushlightuserdata(L, (void *)(uintptr_t)site);
+			lua_pushcclosure(L, fns[i].func, 1);
+		}
 		lua_setfield(L, idx, fns[i].name);
 	}
 }
 
 /* ---- engine ---- */
 
+static void S_push_call_args(tpl_engine *e);
+
+/* include's engine, its upvalue (NULL once the engine is freed) */
 static tpl_engine *S_engine(lua_State *L)
 {
-	tpl_engine *e = script_get_ctx(L, S_CTX_KEY);
+	tpl_engine *e = lua_touserdata(L, lua_upvalueindex(1));
 	luaL_argcheck(L, e != NULL, 1, "no template engine");
 	return e;
 }
@@ -369,18 +598,35 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	script_set_ctx(L, S_CTX_KEY, e);
 
 	lua_newtable(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
+	e->cache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushlightuserdata(L, e);
+	lua_pushcclosure(L, S_write, 1);
+	e->write_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	for (int escape = 0; escape < 2; escape++) {
+		lua_pushlightuserdata(L, e);
+		lua_pushboolean(L, escape);
+		lua_pushcclosure(L, S_write_values, 2);
+		e->values_ref[escape] = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
 
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
 	hooks_register_helpers(L, -1);
-	lua_pushcfunction(L, S_include);
+	/* include's upvalues: see S_include */
+	lua_pushlightuserdata(L, e);
+	lua_pushliteral(L, "args");
+	lua_pushvalue(L, -3); /* env */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
+	S_push_call_args(e);
+	lua_pushcclosure(L, S_include, 7);
+	lua_pushvalue(L, -1);
+	e->include_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, -2, "include");
 	lua_pushliteral(L, "");
 	lua_setfield(L, -2, "content");
 	lua_newtable(L);
 	lua_setfield(L, -2, "args");
-	lua_setfield(L, LUA_REGISTRYINDEX, S_ENV_KEY);
+	e->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	return e;
 }
 
@@ -394,13 +640,26 @@ void tpl_free(tpl_engine *e)
 			fprintf(stderr, "profile: %-32s %8.0f calls %9.3f s\n", S_profile.slots[i].key, acc[1], acc[0]);
 		}
 	strmap_free(&S_profile, free);
-	script_set_ctx(e->L, S_CTX_KEY, NULL);
+	/* templates may still hold _w and include: they find no engine now */
+	lua_State *L = e->L;
+	int refs[] = {e->write_ref, e->values_ref[0], e->values_ref[1], e->include_ref};
+	for (size_t i = 0; i < JB_ARRAY_LEN(refs); i++) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, refs[i]);
+		lua_pushlightuserdata(L, NULL);
+		lua_setupvalue(L, -2, 1);
+		lua_pop(L, 1);
+		luaL_unref(L, LUA_REGISTRYINDEX, refs[i]);
+	}
+	luaL_unref(L, LUA_REGISTRYINDEX, e->env_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, e->cache_ref);
+	strmap_free(&e->sizes, NULL);
+	script_set_ctx(L, S_CTX_KEY, NULL);
 	free(e);
 }
 
 void tpl_push_env(tpl_engine *e)
 {
-	lua_getfield(e->L, LUA_REGISTRYINDEX, S_ENV_KEY);
+	lua_rawgeti(e->L, LUA_REGISTRYINDEX, e->env_ref);
 }
 
 void tpl_set(tpl_engine *e, const char *name)
@@ -413,12 +672,18 @@ void tpl_set(tpl_engine *e, const char *name)
 }
 
 /* Pushes the compiled template, compiling it on first use.  Returns 0,
- * 1 when missing (pushes nothing), or -1 with an error message pushed. */
-static int S_get(tpl_engine *e, const char *name)
+ * 1 when missing (pushes nothing), or -1 with an error message pushed.
+ * name_idx, when not 0, is where name is on the stack as a string. */
+static int S_get(tpl_engine *e, const char *name, int name_idx)
 {
 	lua_State *L = e->L;
-	lua_getfield(L, LUA_REGISTRYINDEX, S_CACHE_KEY);
-	lua_getfield(L, -1, name);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
+	if (name_idx) {
+		lua_pushvalue(L, name_idx);
+		lua_rawget(L, -2);
+	} else {
+		lua_getfield(L, -1, name);
+	}
 	if (lua_isfunction(L, -1)) {
 		lua_remove(L, -2);
 		return 0;
@@ -462,16 +727,23 @@ static int S_get(tpl_engine *e, const char *name)
 	return 0;
 }
 
-static void S_push_call_args(lua_State *L)
+static void S_push_call_args(tpl_engine *e)
 {
-	lua_pushcfunction(L, S_esc);
-	lua_pushcfunction(L, S_str);
-	lua_getglobal(L, "table");
-	lua_getfield(L, -1, "concat");
-	lua_remove(L, -2);
+	lua_State *L = e->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->values_ref[1]);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->values_ref[0]);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->write_ref);
 }
 
-/* include(name [, args]) → rendered string */
+/* Whether the template function's result (on top) says it ran to its
+ * end: it returns _w then. */
+static int S_ran_to_end(lua_State *L)
+{
+	return lua_tocfunction(L, -1) == S_write;
+}
+
+/* include(name [, args]) → rendered string.  Upvalues: 1 the engine, 2
+ * "args", 3 the environment, 4 the compiled templates, 5-7 _e, _s, _w. */
 static int S_include(lua_State *L)
 {
 	tpl_engine *e = S_engine(L);
@@ -481,33 +753,59 @@ static int S_include(lua_State *L)
 	if (e->depth >= S_MAX_INCLUDE_DEPTH)
 		return luaL_error(L, "include: templates nested deeper than %d (recursive include of %s?)",
 		                  S_MAX_INCLUDE_DEPTH, name);
-	int rc = S_get(e, name);
+	lua_settop(L, 2);
+	int rc;
+	lua_pushvalue(L, 1);
+	if (lua_rawget(L, lua_upvalueindex(4)) == LUA_TFUNCTION) {
+		rc = 0;
+	} else {
+		lua_pop(L, 1);
+		rc = S_get(e, name, 1);
+	}
 	if (rc == 1)
 		return luaL_error(L, "include: no template %s in theme %s", name, theme_name(e->theme));
 	if (rc < 0)
 		return lua_error(L);
 	/* stack: name, args?, fn */
-	tpl_push_env(e);
-	lua_getfield(L, -1, "args");
+	lua_pushvalue(L, lua_upvalueindex(3)); /* env */
+	lua_pushvalue(L, lua_upvalueindex(2)); /* "args" */
+	lua_gettable(L, -2);
 	int saved = lua_gettop(L);
+	lua_pushvalue(L, lua_upvalueindex(2));
 	if (lua_istable(L, 2))
 		lua_pushvalue(L, 2);
 	else
 		lua_newtable(L);
-	lua_setfield(L, -3, "args");
+	lua_settable(L, saved - 1);
 	lua_pushvalue(L, saved - 2); /* fn */
-	S_push_call_args(L);
+	lua_pushvalue(L, lua_upvalueindex(5));
+	lua_pushvalue(L, lua_upvalueindex(6));
+	lua_pushvalue(L, lua_upvalueindex(7));
+	/* the partial writes after what is there, and its part is cut off
+	 * again as the result */
+	buf tmp = BUF_INIT, *out = e->out ? e->out : &tmp;
+	buf *outer = e->out;
+	size_t start = out->len;
+	e->out = out;
 	e->depth++;
 	int status = lua_pcall(L, 3, 1, 0);
 	e->depth--;
+	e->out = outer;
+	if (status == LUA_OK && S_ran_to_end(L)) {
+		lua_pop(L, 1);
+		lua_pushlstring(L, out->ptr ? out->ptr + start : "", out->len - start);
+	}
+	if (out->ptr)
+		buf_truncate(out, start);
+	buf_free(&tmp);
 	/* restore args whatever happened */
+	lua_pushvalue(L, lua_upvalueindex(2));
 	lua_pushvalue(L, saved);
-	lua_setfield(L, saved - 1, "args");
+	lua_settable(L, saved - 1);
 	if (status != LUA_OK)
 		return lua_error(L);
 	return 1;
 }
-
 
 static double S_clock(void)
 {
@@ -541,7 +839,7 @@ static int S_render(tpl_engine *e, const char *name, buf *out)
 {
 	lua_State *L = e->L;
 	int top = lua_gettop(L);
-	int rc = S_get(e, name);
+	int rc = S_get(e, name, 0);
 	if (rc == 1)
 		return 1;
 	if (rc < 0) {
@@ -549,15 +847,34 @@ static int S_render(tpl_engine *e, const char *name, buf *out)
 		lua_settop(L, top);
 		return -1;
 	}
-	S_push_call_args(L);
-	if (script_docall(L, 3, 1) != LUA_OK) {
+	S_push_call_args(e);
+	buf *outer = e->out;
+	size_t start = out->len;
+	/* room for as much as the last time, up to a limit: the buffer
+	 * then seldom grows while the template writes */
+	size_t hint = (size_t)(uintptr_t)strmap_get(&e->sizes, name);
+	if (hint)
+		buf_grow(out, hint + hint / 8 < S_SIZE_HINT_MAX ? hint + hint / 8 : S_SIZE_HINT_MAX);
+	e->out = out;
+	int status = script_docall(L, 3, 1);
+	e->out = outer;
+	if (status == LUA_OK && out->len - start != hint)
+		strmap_put(&e->sizes, name, (void *)(uintptr_t)(out->len - start));
+	if (status != LUA_OK) {
+		if (out->ptr)
+			buf_truncate(out, start);
 		script_report(L, NULL);
 		lua_settop(L, top);
 		return -1;
 	}
-	size_t len;
-	const char *s = lua_tolstring(L, -1, &len);
-	buf_put(out, s, len);
+	if (!S_ran_to_end(L)) {
+		/* a {% return x %}: x is the output */
+		if (out->ptr)
+			buf_truncate(out, start);
+		size_t len;
+		const char *s = lua_tolstring(L, -1, &len);
+		buf_put(out, s, len);
+	}
 	lua_settop(L, top);
 	return 0;
 }
