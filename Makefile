@@ -13,8 +13,8 @@ WARNINGS  = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -DJIANBAO_VERSION='"$(VERSION)"' -MMD -MP
-ALL_LIBS   = $(PKG_LIBS) -lcmark-gfm-extensions -lcsv -lm
+ALL_CFLAGS = -std=c11 -pthread $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -DJIANBAO_VERSION='"$(VERSION)"' -MMD -MP
+ALL_LIBS   = $(PKG_LIBS) -lcmark-gfm-extensions -lcsv -lm -pthread
 
 SRCS = $(wildcard generator/*.c)
 OBJS = $(SRCS:generator/%.c=build/%.o)

@@ -8,9 +8,11 @@
 
 static diag_format S_format = DIAG_PLAIN;
 static int S_quiet;
-static int S_errors;
-static int S_warnings;
-static buf *S_capture;
+/* per thread: a thread that works beside the main one collects its own
+ * messages and counts, which the main thread then reports (diag_add) */
+static _Thread_local int S_errors;
+static _Thread_local int S_warnings;
+static _Thread_local buf *S_capture;
 
 void diag_capture(buf *out)
 {
@@ -118,6 +120,17 @@ void diag_note(const char *fmt, ...)
 int diag_errors(void)
 {
 	return S_errors;
+}
+
+void diag_add(const char *text, size_t len, int errors, int warnings)
+{
+	if (len && S_capture) {
+		buf_put(S_capture, text, len);
+	} else if (len) {
+		fwrite(text, 1, len, stderr);
+		fflush(stderr);
+	}
+	diag_add_counts(errors, warnings);
 }
 
 void diag_add_counts(int errors, int warnings)

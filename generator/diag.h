@@ -8,6 +8,8 @@
 #ifndef JB_DIAG_H
 #define JB_DIAG_H
 
+#include <stddef.h>
+
 typedef enum diag_format {
 	DIAG_PLAIN,
 	DIAG_GITHUB, /* ::error file=F,line=L,col=C::message */
@@ -35,6 +37,9 @@ void diag_capture(struct buf *out);
 int diag_errors(void);
 int diag_warnings(void);
 /* Adds counts of diagnostics that another process printed. */
+/* Reports messages collected by another thread (with diag_capture there)
+ * and adds its counts. */
+void diag_add(const char *text, size_t len, int errors, int warnings);
 void diag_add_counts(int errors, int warnings);
 void diag_reset(void);
 

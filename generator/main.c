@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,41 @@ static void S_stage(const char *name, double *mark)
 	*mark = now;
 }
 
+/* The history walk, in a thread of its own while the files are read. */
+typedef struct history_job {
+	pthread_t thread;
+	source *src;
+	const char *content;
+	strmap *map;
+	int rc, started, joined;
+	buf diag;
+	int errors, warnings;
+} history_job;
+
+static void *S_history_thread(void *arg)
+{
+	history_job *j = arg;
+	diag_capture(&j->diag);
+	j->rc = source_history(j->src, j->content, j->map);
+	j->errors = diag_errors();
+	j->warnings = diag_warnings();
+	diag_capture(NULL);
+	return NULL;
+}
+
+/* Waits for the walk (once) and reports what it found wrong. */
+static int S_history_wait(void *ctx)
+{
+	history_job *j = ctx;
+	if (j->started && !j->joined) {
+		pthread_join(j->thread, NULL);
+		j->joined = 1;
+		diag_add(j->diag.ptr ? j->diag.ptr : "", j->diag.len, j->errors, j->warnings);
+		buf_free(&j->diag);
+	}
+	return j->rc;
+}
+
 static int S_build(const build_args *a)
 {
 	double t0 = S_now(), mark = t0;
@@ -206,6 +243,7 @@ static int S_build(const build_args *a)
 	int intact = 0;
 	deps *dp = NULL;
 	int update = 0;
+	history_job hj = {0};
 	if (!a->check_only) {
 		const char *sde = getenv("SOURCE_DATE_EPOCH"), *themes = getenv("JIANBAO_THEMES");
 		char *settings = xasprintf("%s content=%s rev=%s drafts=%d pdf=%d base_url=%s sde=%s themes=%s",
@@ -259,17 +297,25 @@ static int S_build(const build_args *a)
 	S_stage("config", &mark);
 	tsite.base_url = cfg.base_url;
 	tsite.base_path = cfg.base_path;
-	if (source_history(src, content, &history) < 0)
+	/* from a worktree the files are read without git: the history is
+	 * walked meanwhile */
+	hj = (history_job){.src = src, .content = content, .map = &history};
+	if (source_workdir(src) && source_is_git(src) && pthread_create(&hj.thread, NULL, S_history_thread, &hj) == 0)
+		hj.started = 1;
+	else if (source_history(src, content, &history) < 0)
 		goto done;
 	S_stage("history", &mark);
 	if (collections_load(&coll, L, src, content) < 0)
 		goto done;
 	S_stage("collections", &mark);
 	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history,
-	                    .tz_offset = cfg.tz_offset, .collections = &coll};
-	if (model_load(&model, src, &mo) < 0)
+	                    .tz_offset = cfg.tz_offset, .collections = &coll,
+	                    .wait_history = hj.started ? S_history_wait : NULL, .wait_ctx = &hj};
+	if (model_load(&model, src, &mo) < 0 || S_history_wait(&hj) < 0)
 		goto done;
 	source_history_free(&history); /* the pages have their dates now */
+	if (hj.started)
+		malloc_trim(0); /* what the walk's thread held goes back before the pages are rendered */
 	S_stage("model", &mark);
 	model_check_numbers(&model);
 	S_check_references(&model, &coll, content);
@@ -369,6 +415,7 @@ done:
 		else
 			diag_note("build failed with %d error(s): %s/ was left as it was", diag_errors(), out_dir);
 	}
+	S_history_wait(&hj);
 	stamp_free(record);
 	strvec_free(&old_files);
 	deps_free(dp);

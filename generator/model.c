@@ -276,8 +276,18 @@ static uint32_t *S_mention_indices(const collections *c, member **mentions, size
 	return ix;
 }
 
-static page *S_load_page(source *src, const char *path, page_kind kind, const char *kind_dir,
-                         const model_options *opts, page_cache *pc)
+/* A page read but not yet dated: what the second step needs. */
+typedef struct loading {
+	page *p;
+	char *kind_dir;
+	const char *slug_override;
+	int errors, draft;
+} loading;
+
+/* The first step of loading a page: everything that its file alone decides.
+ * 0, or -1 when it cannot be read or parsed (reported). */
+static int S_load_page(source *src, const char *path, page_kind kind, const char *kind_dir,
+                       const model_options *opts, page_cache *pc, loading *out)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -294,10 +304,10 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		doc.body_line = ce->body_line;
 	} else {
 		if (S_read_checked(src, path, &data, &len) < 0)
-			return NULL;
+			return -1;
 		if (fm_parse(path, data, len, &doc) < 0) {
 			free(data);
-			return NULL;
+			return -1;
 		}
 	}
 	page *p = xcalloc(1, sizeof *p);
@@ -369,7 +379,6 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 		}
 	}
 	int draft = S_bool(&c, "draft", 0);
-	S_apply_history(p, opts->history, opts->tz_offset);
 
 	if (!p->title) {
 		if (ce) {
@@ -391,8 +400,23 @@ static page *S_load_page(source *src, const char *path, page_kind kind, const ch
 	else if (ce)
 		page_cache_keep(pc, path);
 	free(mention_ix);
+	*out = (loading){p, xstrdup(kind_dir), slug_override, c.errors, draft};
+	return 0;
+}
 
-	char *stem = S_stem_path(path, kind_dir);
+/* The second step: dates (from the history where the front matter has
+ * none), the output folder and the checks that need them.  Returns the
+ * page, or NULL when it is not published (reported, or a draft). */
+static page *S_finish_page(source *src, const loading *l, const model_options *opts)
+{
+	page *p = l->p;
+	const char *path = p->source, *slug_override = l->slug_override;
+	page_kind kind = p->kind;
+	int draft = l->draft;
+	fm_ctx c = {path, p->meta, &p->owned, l->errors, 0, 0};
+	S_apply_history(p, opts->history, opts->tz_offset);
+
+	char *stem = S_stem_path(path, l->kind_dir);
 	if (slug_override) {
 		if (strchr(slug_override, '/') || !path_is_safe_relative(slug_override)) {
 			const yval *v = S_field(&c, "slug");
@@ -611,6 +635,8 @@ int model_load(site_model *m, source *src, const model_options *opts)
 {
 	memset(m, 0, sizeof *m);
 	page_cache *pc = page_cache_open(src, opts->content_dir, S_cache_context(opts->collections));
+	loading *pending = NULL;
+	size_t nloading = 0, caploading = 0;
 	struct {
 		const char *sub;
 		page_kind kind;
@@ -622,6 +648,13 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		if (source_list(src, dir, &files) < 0) {
 			free(dir);
 			strvec_free(&files);
+			if (opts->wait_history)
+				opts->wait_history(opts->wait_ctx);
+			for (size_t i = 0; i < nloading; i++) {
+				S_page_free(pending[i].p);
+				free(pending[i].kind_dir);
+			}
+			free(pending);
 			m->cache_data = page_cache_take_data(pc);
 			page_cache_free(pc);
 			return -1;
@@ -633,18 +666,35 @@ int model_load(site_model *m, source *src, const model_options *opts)
 				             dir, opts->content_dir);
 				continue;
 			}
-			page *p = S_load_page(src, f, kinds[k].kind, dir, opts, pc);
-			if (!p)
-				continue;
-			if (p->kind == PAGE_BULLETIN)
-				S_push_page(&m->bulletins, &m->nbulletins, p);
-			else if (p->kind == PAGE_DOCUMENT)
-				S_push_page(&m->documents, &m->ndocuments, p);
-			else
-				S_push_page(&m->pages, &m->npages, p);
+			if (nloading == caploading) {
+				caploading = caploading ? 2 * caploading : 256;
+				pending = xrealloc(pending, caploading * sizeof *pending);
+			}
+			if (S_load_page(src, f, kinds[k].kind, dir, opts, pc, &pending[nloading]) == 0)
+				nloading++;
 		}
 		strvec_free(&files);
 		free(dir);
+	}
+	/* the history, walked meanwhile, dates the pages */
+	int rc = opts->wait_history ? opts->wait_history(opts->wait_ctx) : 0;
+	for (size_t i = 0; i < nloading; i++) {
+		page *p = rc == 0 ? S_finish_page(src, &pending[i], opts) : (S_page_free(pending[i].p), NULL);
+		free(pending[i].kind_dir);
+		if (!p)
+			continue;
+		if (p->kind == PAGE_BULLETIN)
+			S_push_page(&m->bulletins, &m->nbulletins, p);
+		else if (p->kind == PAGE_DOCUMENT)
+			S_push_page(&m->documents, &m->ndocuments, p);
+		else
+			S_push_page(&m->pages, &m->npages, p);
+	}
+	free(pending);
+	if (rc < 0) {
+		m->cache_data = page_cache_take_data(pc);
+		page_cache_free(pc);
+		return -1;
 	}
 	if (m->nbulletins > 1)
 		qsort(m->bulletins, m->nbulletins, sizeof(page *), S_cmp_bulletins);
@@ -681,7 +731,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		strmap_put(&m->by_source, m->pages[i]->source, m->pages[i]);
 
 	char *assets = path_join(opts->content_dir, "assets");
-	int rc = source_list(src, assets, &m->assets);
+	rc = source_list(src, assets, &m->assets);
 	free(assets);
 	return rc;
 }

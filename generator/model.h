@@ -75,6 +75,10 @@ typedef struct model_options {
 	const char *content_dir; /* "content" */
 	int drafts;              /* include pages with draft: true */
 	const strmap *history;   /* path → file_history*, may be empty */
+	/* When set, the history is filled while the files are read: called
+	 * (once) before it is first used; 0, or -1 when it failed. */
+	int (*wait_history)(void *ctx);
+	void *wait_ctx;
 	const collections *collections; /* for mentions; may be NULL */
 	int tz_offset;           /* minutes east of UTC: history dates are days there */
 } model_options;
