@@ -242,13 +242,10 @@ void deps_save(deps *d)
 {
 	if (!d)
 		return;
-	buf b = BUF_INIT;
-	char magic[16] = S_MAGIC;
-	buf_put(&b, magic, 16);
-	S_put_u64(&b, d->global);
-	buf_put(&b, d->next.ptr ? d->next.ptr : "", d->next.len);
-	file_write_atomic(d->file, b.ptr, b.len); /* without it, the next build renders every page */
-	buf_free(&b);
+	char head[24] = S_MAGIC;
+	memcpy(head + 16, &d->global, 8);
+	/* without it, the next build renders every page */
+	file_write_atomic2(d->file, head, sizeof head, d->next.ptr, d->next.len);
 }
 
 void deps_free(deps *d)

@@ -230,14 +230,13 @@ void page_cache_save(page_cache *pc)
 {
 	if (!pc || (!pc->changed && pc->nnext == pc->nold))
 		return;
-	buf b = BUF_INIT;
+	char head[sizeof S_MAGIC - 1 + 16];
 	uint64_t sum = hash64(pc->next.ptr ? pc->next.ptr : "", pc->next.len);
-	buf_put(&b, S_MAGIC, sizeof S_MAGIC - 1);
-	buf_put(&b, (const char *)&pc->context, 8);
-	buf_put(&b, (const char *)&sum, 8);
-	buf_put(&b, pc->next.ptr ? pc->next.ptr : "", pc->next.len);
-	file_write_atomic(pc->file, b.ptr, b.len); /* without it, the next build reads the files */
-	buf_free(&b);
+	memcpy(head, S_MAGIC, sizeof S_MAGIC - 1);
+	memcpy(head + sizeof S_MAGIC - 1, &pc->context, 8);
+	memcpy(head + sizeof S_MAGIC + 7, &sum, 8);
+	/* without it, the next build reads the files */
+	file_write_atomic2(pc->file, head, sizeof head, pc->next.ptr, pc->next.len);
 }
 
 void page_cache_free(page_cache *pc)

@@ -32,6 +32,7 @@ struct stamp {
 	int verified;   /* 1: the output is as recorded, -1: it is not, 0: not checked yet */
 	int intact;     /* now is as recorded */
 	strmap offsets; /* intact: relative path → where its state is in now, + 1 */
+	strvec *intact_files; /* while stamp_output_intact reads now */
 };
 
 /* The record: u64 length of the head, the head, the output's state. */
@@ -225,9 +226,13 @@ static const char *S_recorded_output(stamp *s, size_t *len)
 	return s->record + 8 + head;
 }
 
-/* The entries of a recorded walk (see S_walk_fd) below the folder root
- * (path: where they are, relative): 0 when each is as recorded, else -1. */
-static int S_verify_entries(int root, const char **p, const char *end, buf *path)
+/* Calls fn for each entry of a recorded walk (see S_walk_fd) below its
+ * root, depth first: its path relative to the root, its state and where
+ * that state is in the walk (from base).  0, or -1 when the walk is cut
+ * short or fn returns -1. */
+typedef int (*entry_fn)(void *ctx, const char *rel, const entry_state *rec, size_t off);
+
+static int S_each_entry(const char **p, const char *end, const char *base, buf *path, entry_fn fn, void *ctx)
 {
 	for (;;) {
 		const char *name = *p;
@@ -241,21 +246,30 @@ static int S_verify_entries(int root, const char **p, const char *end, buf *path
 		if ((size_t)(end - *p) < sizeof rec)
 			return -1;
 		memcpy(&rec, *p, sizeof rec);
+		size_t off = (size_t)(*p - base);
 		*p += sizeof rec;
 		size_t at = path->len;
 		if (at)
 			buf_putc(path, '/');
 		buf_put(path, name, n);
-		struct stat st;
-		if (fstatat(root, buf_cstr(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fn(ctx, buf_cstr(path), &rec, off) < 0)
 			return -1;
-		entry_state now = S_state(&st);
-		if (memcmp(&now, &rec, sizeof rec) != 0)
-			return -1;
-		if (S_ISDIR(rec.mode) && S_verify_entries(root, p, end, path) < 0)
+		if (S_ISDIR(rec.mode) && S_each_entry(p, end, base, path, fn, ctx) < 0)
 			return -1;
 		path->len = at;
+		buf_cstr(path);
 	}
+}
+
+/* An entry is as recorded (ctx: the root folder's descriptor). */
+static int S_entry_unchanged(void *ctx, const char *rel, const entry_state *rec, size_t off)
+{
+	(void)off;
+	struct stat st;
+	if (fstatat(*(int *)ctx, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	entry_state now = S_state(&st);
+	return memcmp(&now, rec, sizeof now) == 0 ? 0 : -1;
 }
 
 /* The output folder is as the record says: every entry recorded has the
@@ -292,7 +306,7 @@ static int S_output_as_recorded(stamp *s)
 		entry_state now = {0};
 		int ok = fstat(root, &st) == 0 && (now = S_state(&st), memcmp(&now, &want, sizeof want) == 0);
 		buf path = BUF_INIT;
-		ok = ok && S_verify_entries(root, &p, end, &path) == 0 && p == end;
+		ok = ok && S_each_entry(&p, end, rec, &path, S_entry_unchanged, &root) == 0 && p == end;
 		buf_free(&path);
 		close(root);
 		if (!ok)
@@ -315,37 +329,15 @@ int stamp_fresh(stamp *s)
 	       S_output_as_recorded(s);
 }
 
-/* The files of a walk (see S_walk_fd) below its root, as relative paths;
- * where each entry's state is in the walk goes into at (rel → offset + 1). */
-static int S_walk_files(const char **p, const char *end, buf *path, strvec *files, strmap *at_map,
-                        const char *base)
+/* Notes each regular file, and where each entry's state is (ctx: the stamp,
+ * whose intact_files gets the files). */
+static int S_note_entry(void *ctx, const char *rel, const entry_state *rec, size_t off)
 {
-	for (;;) {
-		const char *name = *p;
-		size_t n = strnlen(name, (size_t)(end - name));
-		if (name + n >= end)
-			return -1;
-		*p = name + n + 1;
-		if (n == 0)
-			return 0;
-		entry_state rec;
-		if ((size_t)(end - *p) < sizeof rec)
-			return -1;
-		memcpy(&rec, *p, sizeof rec);
-		size_t off = (size_t)(*p - base);
-		*p += sizeof rec;
-		size_t at = path->len;
-		if (at)
-			buf_putc(path, '/');
-		buf_put(path, name, n);
-		strmap_put(at_map, buf_cstr(path), (void *)(uintptr_t)(off + 1));
-		if (S_ISREG(rec.mode))
-			strvec_push_copy(files, buf_cstr(path));
-		if (S_ISDIR(rec.mode) && S_walk_files(p, end, path, files, at_map, base) < 0)
-			return -1;
-		path->len = at;
-		buf_cstr(path);
-	}
+	stamp *s = ctx;
+	strmap_put(&s->offsets, rel, (void *)(uintptr_t)(off + 1));
+	if (S_ISREG(rec->mode))
+		strvec_push_copy(s->intact_files, rel);
+	return 0;
 }
 
 int stamp_output_intact(stamp *s, strvec *files)
@@ -361,7 +353,9 @@ int stamp_output_intact(stamp *s, strvec *files)
 	strmap_put(&s->offsets, "", (void *)(uintptr_t)((size_t)(p + 2 - s->now.ptr) + 1));
 	p += 2 + sizeof(entry_state);
 	buf path = BUF_INIT;
-	int rc = S_walk_files(&p, end, &path, files, &s->offsets, s->now.ptr);
+	s->intact_files = files;
+	int rc = S_each_entry(&p, end, s->now.ptr, &path, S_note_entry, s);
+	s->intact_files = NULL;
 	buf_free(&path);
 	s->intact = rc == 0;
 	return rc == 0;

@@ -280,6 +280,7 @@ static size_t S_escaped_extra(const char *s, size_t len)
 	return extra;
 }
 
+
 static const char *S_html_entity(unsigned char c, size_t *n)
 {
 	switch (c) {
@@ -289,6 +290,21 @@ static const char *S_html_entity(unsigned char c, size_t *n)
 	case '"': *n = 6; return "&quot;";
 	case '\'': *n = 5; return "&#39;";
 	default: return NULL;
+	}
+}
+
+/* Writes s with &, <, >, " and ' as entities to d (room for it made). */
+static void S_escape_to(char *d, const char *s, size_t len)
+{
+	size_t n;
+	for (size_t i = 0; i < len; i++) {
+		const char *ent = S_html_entity((unsigned char)s[i], &n);
+		if (ent) {
+			memcpy(d, ent, n);
+			d += n;
+		} else {
+			*d++ = s[i];
+		}
 	}
 }
 
@@ -302,20 +318,11 @@ static int S_esc(lua_State *L)
 	} else {
 		s = script_tostr(L, 1, &len);
 	}
-	size_t extra = S_escaped_extra(s, len), n;
+	size_t extra = S_escaped_extra(s, len);
 	if (!extra)
 		return 1; /* nothing to escape: the string itself */
 	luaL_Buffer b;
-	char *d = luaL_buffinitsize(L, &b, len + extra);
-	for (size_t i = 0; i < len; i++) {
-		const char *ent = S_html_entity((unsigned char)s[i], &n);
-		if (ent) {
-			memcpy(d, ent, n);
-			d += n;
-		} else {
-			*d++ = s[i];
-		}
-	}
+	S_escape_to(luaL_buffinitsize(L, &b, len + extra), s, len);
 	luaL_pushresultsize(&b, len + extra);
 	return 1;
 }
@@ -339,22 +346,13 @@ static int S_write(lua_State *L)
 /* Appends s HTML-escaped. */
 static void S_put_escaped(buf *out, const char *s, size_t len)
 {
-	size_t extra = S_escaped_extra(s, len), n;
+	size_t extra = S_escaped_extra(s, len);
 	buf_grow(out, len + extra);
 	char *d = out->ptr + out->len;
-	if (!extra) {
+	if (!extra)
 		memcpy(d, s, len);
-	} else {
-		for (size_t i = 0; i < len; i++) {
-			const char *ent = S_html_entity((unsigned char)s[i], &n);
-			if (ent) {
-				memcpy(d, ent, n);
-				d += n;
-			} else {
-				*d++ = s[i];
-			}
-		}
-	}
+	else
+		S_escape_to(d, s, len);
 	out->len += len + extra;
 	out->ptr[out->len] = '\0';
 }
@@ -403,6 +401,19 @@ static int S_is_external(const char *p)
 }
 
 /* Pushes url(path); path is the string at index 1. */
+/* Pushes base (ending in '/') followed by path without its leading '/'. */
+static void S_push_below(lua_State *L, const char *base, const char *path)
+{
+	while (*path == '/')
+		path++;
+	size_t a = strlen(base), b = strlen(path);
+	luaL_Buffer lb;
+	char *d = luaL_buffinitsize(L, &lb, a + b);
+	memcpy(d, base, a);
+	memcpy(d + a, path, b);
+	luaL_pushresultsize(&lb, a + b);
+}
+
 static void S_push_url(lua_State *L, const char *path)
 {
 	const tpl_site *site = S_site(L);
@@ -414,14 +425,7 @@ static void S_push_url(lua_State *L, const char *path)
 		lua_pushvalue(L, 1); /* "/x" under the root: "/x" itself */
 		return;
 	}
-	while (*path == '/')
-		path++;
-	size_t a = strlen(site->base_path), b = strlen(path);
-	luaL_Buffer lb;
-	char *d = luaL_buffinitsize(L, &lb, a + b);
-	memcpy(d, site->base_path, a);
-	memcpy(d + a, path, b);
-	luaL_pushresultsize(&lb, a + b);
+	S_push_below(L, site->base_path, path);
 }
 
 static int S_url(lua_State *L)
@@ -438,14 +442,7 @@ static int S_abs_url(lua_State *L)
 		lua_pushvalue(L, 1);
 		return 1;
 	}
-	while (*path == '/')
-		path++;
-	size_t a = strlen(site->base_url), b = strlen(path);
-	luaL_Buffer lb;
-	char *d = luaL_buffinitsize(L, &lb, a + b);
-	memcpy(d, site->base_url, a);
-	memcpy(d + a, path, b);
-	luaL_pushresultsize(&lb, a + b);
+	S_push_below(L, site->base_url, path);
 	return 1;
 }
 

@@ -530,9 +530,16 @@ int fd_write_all(int fd, const void *data, size_t len)
 
 int file_write_atomic(const char *path, const void *data, size_t len)
 {
+	return file_write_atomic2(path, data, len, NULL, 0);
+}
+
+int file_write_atomic2(const char *path, const void *head, size_t head_len, const void *body, size_t body_len)
+{
 	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int rc = fd < 0 ? -1 : fd_write_all(fd, data, len);
+	int rc = fd < 0 ? -1 : fd_write_all(fd, head, head_len);
+	if (rc == 0 && body_len)
+		rc = fd_write_all(fd, body, body_len);
 	if (fd >= 0 && close(fd) < 0)
 		rc = -1;
 	if (rc == 0 && rename(tmp, path) < 0)

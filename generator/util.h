@@ -129,6 +129,8 @@ int fd_write_all(int fd, const void *data, size_t len);
  * it, so that readers see the old or the new file, never a part.  0, or
  * -1 with errno set (nothing is left behind). */
 int file_write_atomic(const char *path, const void *data, size_t len);
+/* The same for a file made of a head and a body, without joining them. */
+int file_write_atomic2(const char *path, const void *head, size_t head_len, const void *body, size_t body_len);
 /* mkdir -p; returns 0 or -1 with errno set. */
 int mkdir_p(const char *path, unsigned mode);
 /* rm -rf; returns 0 or -1. */

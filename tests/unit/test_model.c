@@ -27,10 +27,13 @@ static void S_write(const char *rel, const char *text)
 	free(path);
 }
 
-static int S_load(site_model *m)
+/* Loads S_dir as a plain folder, or (git) as a repository's worktree. */
+static int S_load_from(site_model *m, int git)
 {
-	source_options so = {.repo_dir = S_dir, .no_git = 1};
+	source_options so = {.repo_dir = S_dir, .no_git = !git};
 	source *src = source_open(&so);
+	if (!src)
+		return -1;
 	strmap none = STRMAP_INIT;
 	model_options mo = {.content_dir = "content", .history = &none};
 	buf_truncate(&S_diag, 0);
@@ -40,6 +43,16 @@ static int S_load(site_model *m)
 	diag_capture(NULL);
 	source_free(src);
 	return rc < 0 ? -1 : diag_errors();
+}
+
+static int S_load(site_model *m)
+{
+	return S_load_from(m, 0);
+}
+
+static int S_load_git(site_model *m)
+{
+	return S_load_from(m, 1);
 }
 
 TEST(bulletins_sorted_with_prev_next)
@@ -160,23 +173,6 @@ TEST(drafts_and_invalid_utf8)
 	CHECK_CONTAINS(S_diag.ptr, "content/pages/u.md:5:5: error: invalid UTF-8");
 	CHECK_INT(m.npages, 0);
 	model_free(&m);
-}
-
-static int S_load_git(site_model *m)
-{
-	source_options so = {.repo_dir = S_dir};
-	source *src = source_open(&so);
-	if (!src)
-		return -1;
-	strmap none = STRMAP_INIT;
-	model_options mo = {.content_dir = "content", .history = &none};
-	buf_truncate(&S_diag, 0);
-	diag_reset();
-	diag_capture(&S_diag);
-	int rc = model_load(m, src, &mo);
-	diag_capture(NULL);
-	source_free(src);
-	return rc < 0 ? -1 : diag_errors();
 }
 
 static int S_same_tree(const yval *a, const yval *b)
