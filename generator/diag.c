@@ -3,6 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -14,9 +17,11 @@ static _Thread_local int S_errors;
 static _Thread_local int S_warnings;
 static _Thread_local buf *S_capture;
 
-void diag_capture(buf *out)
+buf *diag_capture(buf *out)
 {
+	buf *was = S_capture;
 	S_capture = out;
+	return was;
 }
 
 void diag_set_format(diag_format f)
@@ -167,4 +172,43 @@ void diag_detail(const char *text)
 		fflush(stderr);
 	}
 	buf_free(&out);
+}
+
+static int S_worker;
+
+void diag_set_worker(int worker)
+{
+	S_worker = worker;
+}
+
+void diag_stage(const char *name)
+{
+	static int profile = -1;
+	static double start, mark;
+	if (profile < 0)
+		profile = getenv("JIANBAO_PROFILE") != NULL;
+	if (!profile)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (start == 0 || !name) {
+		start = start == 0 ? now : start;
+		mark = now;
+		if (!name)
+			return;
+	}
+	long size = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	char who[16] = "";
+	if (S_worker)
+		snprintf(who, sizeof who, " [%d]", S_worker);
+	fprintf(stderr, "jianbao: %-16s %8.3f s  at %6.3f s %6ld MB%s\n", name, now - mark, now - start,
+	        rss * sysconf(_SC_PAGESIZE) >> 20, who);
+	mark = now;
 }

@@ -30,9 +30,10 @@ void diag_detail(const char *text);
 /* Prints a progress or summary line to stderr unless quiet. */
 void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Sends diagnostics to out instead of stderr (NULL restores stderr). */
+/* Sends this thread's diagnostics to out instead of stderr (NULL restores
+ * stderr); returns where they went before. */
 struct buf;
-void diag_capture(struct buf *out);
+struct buf *diag_capture(struct buf *out);
 
 int diag_errors(void);
 int diag_warnings(void);
@@ -42,5 +43,12 @@ int diag_warnings(void);
 void diag_add(const char *text, size_t len, int errors, int warnings);
 void diag_add_counts(int errors, int warnings);
 void diag_reset(void);
+
+/* JIANBAO_PROFILE=1: prints on standard error the seconds since the last
+ * stage of this process (or since the first call) and the memory it holds;
+ * worker processes print their number.  Nothing without the variable. */
+void diag_stage(const char *name);
+/* The worker number that diag_stage prints (0: the first process). */
+void diag_set_worker(int worker);
 
 #endif

@@ -158,26 +158,6 @@ static int S_jobs(const build_args *a, const hooks *hk)
 	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 
-/* JIANBAO_PROFILE=1: seconds spent in each stage, on standard error. */
-static void S_stage(const char *name, double *mark)
-{
-	static int profile = -1;
-	if (profile < 0)
-		profile = getenv("JIANBAO_PROFILE") != NULL;
-	double now = S_now();
-	if (profile) {
-		long size = 0, rss = 0;
-		FILE *f = fopen("/proc/self/statm", "r");
-		if (f) {
-			if (fscanf(f, "%ld %ld", &size, &rss) != 2)
-				rss = 0;
-			fclose(f);
-		}
-		fprintf(stderr, "jianbao: %-12s %8.3f s %6ld MB\n", name, now - *mark, rss * sysconf(_SC_PAGESIZE) >> 20);
-	}
-	*mark = now;
-}
-
 /* The history walk, in a thread of its own while the files are read. */
 typedef struct history_job {
 	pthread_t thread;
@@ -215,7 +195,8 @@ static int S_history_wait(void *ctx)
 
 static int S_build(const build_args *a)
 {
-	double t0 = S_now(), mark = t0;
+	double t0 = S_now();
+	diag_stage(NULL);
 	if (a->diagnostics) {
 		if (!strcmp(a->diagnostics, "github"))
 			diag_set_format(DIAG_GITHUB);
@@ -294,7 +275,7 @@ static int S_build(const build_args *a)
 		goto done;
 	if (hooks_run_config(hk) < 0 || config_read(L, a->base_url, &cfg) < 0)
 		goto done;
-	S_stage("config", &mark);
+	diag_stage("config");
 	tsite.base_url = cfg.base_url;
 	tsite.base_path = cfg.base_path;
 	/* from a worktree the files are read without git: the history is
@@ -304,10 +285,10 @@ static int S_build(const build_args *a)
 		hj.started = 1;
 	else if (source_history(src, content, &history) < 0)
 		goto done;
-	S_stage("history", &mark);
+	diag_stage("history");
 	if (collections_load(&coll, L, src, content) < 0)
 		goto done;
-	S_stage("collections", &mark);
+	diag_stage("collections");
 	model_options mo = {.content_dir = content, .drafts = a->drafts, .history = &history,
 	                    .tz_offset = cfg.tz_offset, .collections = &coll,
 	                    .wait_history = hj.started ? S_history_wait : NULL, .wait_ctx = &hj};
@@ -316,12 +297,12 @@ static int S_build(const build_args *a)
 	source_history_free(&history); /* the pages have their dates now */
 	if (hj.started)
 		malloc_trim(0); /* what the walk's thread held goes back before the pages are rendered */
-	S_stage("model", &mark);
+	diag_stage("model");
 	model_check_numbers(&model);
 	S_check_references(&model, &coll, content);
 	if (stats_load(&st, src, content, &model) < 0)
 		goto done;
-	S_stage("checks+stats", &mark);
+	diag_stage("checks+stats");
 	if (diag_errors())
 		goto done;
 
@@ -368,7 +349,7 @@ static int S_build(const build_args *a)
 			diag_error(NULL, 0, 0, "interrupted: nothing was published");
 		goto done;
 	}
-	S_stage("render", &mark);
+	diag_stage("render");
 	size_t files = output_count(out), kept = update ? output_kept(out) : 0;
 	if (a->check_only) {
 		output_abort(out);
@@ -394,7 +375,7 @@ static int S_build(const build_args *a)
 	else
 		stamp_record(record);
 	strvec_free(&changed);
-	S_stage("publish", &mark);
+	diag_stage("publish");
 	out = NULL;
 	char made[64] = "";
 	if (update)

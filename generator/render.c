@@ -1646,6 +1646,7 @@ static void S_split_workers(render_ctx *r)
 				close(r->fds[k]);
 			r->worker = w;
 			r->report_fd = fds[1];
+			diag_set_worker(w);
 			return;
 		}
 		close(fds[1]);
@@ -2039,6 +2040,7 @@ int render_site(const render_options *o)
 	S_build_site_tables(&r);
 	S_build_collection_tables(&r);
 	S_build_series_tables(&r);
+	diag_stage("site tables");
 	if (o->hooks && hooks_run_load(o->hooks) < 0)
 		r.failed = 1;
 	if (!r.failed && S_build_years(&r) < 0)
@@ -2054,16 +2056,21 @@ int render_site(const render_options *o)
 			S_push_special(&r, "archive", "工作简报", "/bulletins/");
 			S_render_page(&r, "archive", "bulletins/index.html", "(bulletin archive)");
 		}
+		diag_stage("home, archive");
 		if (!r.failed)
 			S_split_workers(&r);
+		diag_stage("workers");
 		if (!r.failed)
 			S_render_list(&r, "bulletins", "bulletin");
+		diag_stage("bulletins");
 		if (!r.failed && r.ts)
 			S_volume_flush(&r);
 		if (!r.failed)
 			S_render_list(&r, "pages", "page");
 		S_render_collections(&r);
+		diag_stage("collections");
 		S_join_workers(&r);
+		diag_stage("joined");
 		if (!r.failed) {
 			S_push_special(&r, "404", "页面不存在", "/404.html");
 			S_render_page(&r, "404", "404.html", "(not-found page)");
@@ -2072,6 +2079,7 @@ int render_site(const render_options *o)
 			r.failed = 1;
 		if (!r.failed)
 			S_copy_files(&r);
+		diag_stage("feed, sitemap");
 	}
 	if (!r.failed && !*o->interrupted && o->hooks &&
 	    hooks_run_finish(o->hooks, output_count(o->out), S_finish_write, &r) < 0)
