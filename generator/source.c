@@ -3,8 +3,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <git2/sys/repository.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,9 @@ struct source {
 	char *real_root;   /* realpath of workdir */
 	strmap safe_dirs;  /* folders known to lie inside the repository */
 	struct timespec opened;
+	/* source_read and source_file_key may be called from several threads:
+	 * this guards safe_dirs, and every libgit2 call in revision mode */
+	pthread_mutex_t lock;
 };
 
 static const char *S_git_message(void)
@@ -63,6 +68,7 @@ static void S_large_windows(void)
 source *source_open(const source_options *opts)
 {
 	source *s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &s->opened);
 	const char *dir = opts->repo_dir ? opts->repo_dir : ".";
 
@@ -165,6 +171,7 @@ void source_free(source *s)
 	free(s->describe);
 	free(s->real_root);
 	strmap_free(&s->safe_dirs, NULL);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -227,7 +234,7 @@ static int S_inside(const char *root, const char *full)
 
 /* S_inside for the folder of full (a regular file, not a link: the caller
  * lstat()ed it), remembering the folders already checked. */
-static int S_dir_inside(source *s, const char *full)
+static int S_dir_inside_locked(source *s, const char *full)
 {
 	const char *slash = strrchr(full, '/');
 	char *dir = slash ? xstrndup(full, (size_t)(slash - full)) : xstrdup(".");
@@ -257,6 +264,14 @@ static int S_dir_inside(source *s, const char *full)
 		strmap_put(&s->safe_dirs, dir, (void *)1);
 	free(real);
 	free(dir);
+	return ok;
+}
+
+static int S_dir_inside(source *s, const char *full)
+{
+	pthread_mutex_lock(&s->lock);
+	int ok = S_dir_inside_locked(s, full);
+	pthread_mutex_unlock(&s->lock);
 	return ok;
 }
 
@@ -391,22 +406,30 @@ int source_list(source *s, const char *dir, strvec *out)
 	return 0;
 }
 
+static int S_blob_key(source *s, const char *path, unsigned char key[SOURCE_KEY_SIZE])
+{
+	git_tree_entry *e = NULL;
+	if (git_tree_entry_bypath(&e, s->tree, path) < 0) {
+		git_error_clear();
+		return 1;
+	}
+	int blob = git_tree_entry_type(e) == GIT_OBJECT_BLOB && git_tree_entry_filemode(e) != GIT_FILEMODE_LINK;
+	if (blob) {
+		key[0] = 'b';
+		memcpy(key + 8, git_tree_entry_id(e)->id, GIT_OID_RAWSZ);
+	}
+	git_tree_entry_free(e);
+	return blob ? 0 : 1;
+}
+
 int source_file_key(source *s, const char *path, unsigned char key[SOURCE_KEY_SIZE])
 {
 	memset(key, 0, SOURCE_KEY_SIZE);
 	if (s->mode == MODE_REVISION) {
-		git_tree_entry *e = NULL;
-		if (git_tree_entry_bypath(&e, s->tree, path) < 0) {
-			git_error_clear();
-			return 1;
-		}
-		int blob = git_tree_entry_type(e) == GIT_OBJECT_BLOB && git_tree_entry_filemode(e) != GIT_FILEMODE_LINK;
-		if (blob) {
-			key[0] = 'b';
-			memcpy(key + 8, git_tree_entry_id(e)->id, GIT_OID_RAWSZ);
-		}
-		git_tree_entry_free(e);
-		return blob ? 0 : 1;
+		pthread_mutex_lock(&s->lock);
+		int rc = S_blob_key(s, path, key);
+		pthread_mutex_unlock(&s->lock);
+		return rc;
 	}
 	char *full = path_join(s->workdir, path);
 	struct stat st;
@@ -426,24 +449,48 @@ int source_file_key(source *s, const char *path, unsigned char key[SOURCE_KEY_SI
 	return 0;
 }
 
-int source_read(source *s, const char *path, char **data, size_t *len)
+/* A regular file of the worktree (not a link, in a folder inside it), read
+ * whole: 0, 1 when it is none, -1 with errno set. */
+static int S_read_file(source *s, const char *full, char **data, size_t *len)
 {
-	if (s->mode != MODE_REVISION) {
-		char *full = path_join(s->workdir, path);
-		struct stat st;
-		if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode) || !S_dir_inside(s, full)) {
-			free(full);
-			return 1;
-		}
-		int rc = file_read(full, data, len);
-		int e = errno;
-		free(full);
-		if (rc < 0) {
-			diag_error(path, 0, 0, "cannot read: %s", strerror(e));
+	/* O_NONBLOCK: a FIFO put there must not stop the build */
+	int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? 1 : -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !S_dir_inside(s, full)) {
+		close(fd);
+		return 1;
+	}
+	/* the size it has now, and more should it grow meanwhile */
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *p = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t got = read(fd, p + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int e = errno;
+			free(p);
+			close(fd);
+			errno = e;
 			return -1;
 		}
-		return 0;
+		n += (size_t)got;
+		if (got == 0 || n < cap)
+			break;
+		cap *= 2;
+		p = xrealloc(p, cap + 1);
 	}
+	close(fd);
+	p[n] = '\0';
+	*data = p;
+	*len = n;
+	return 0;
+}
+
+static int S_read_blob(source *s, const char *path, char **data, size_t *len)
+{
 	git_tree_entry *e = NULL;
 	if (git_tree_entry_bypath(&e, s->tree, path) < 0) {
 		git_error_clear();
@@ -465,6 +512,23 @@ int source_read(source *s, const char *path, char **data, size_t *len)
 	*len = n;
 	git_blob_free(blob);
 	return 0;
+}
+
+int source_read(source *s, const char *path, char **data, size_t *len)
+{
+	if (s->mode != MODE_REVISION) {
+		char *full = path_join(s->workdir, path);
+		int rc = S_read_file(s, full, data, len);
+		int e = errno;
+		free(full);
+		if (rc < 0)
+			diag_error(path, 0, 0, "cannot read: %s", strerror(e));
+		return rc;
+	}
+	pthread_mutex_lock(&s->lock);
+	int rc = S_read_blob(s, path, data, len);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 /* ---- history: one walk over all commits, newest first ---- */
