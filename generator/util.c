@@ -180,14 +180,39 @@ void buf_put_url(buf *b, const char *s, size_t len)
 	}
 }
 
+/* Eight bytes as a little-endian number, whatever the machine's order. */
+static uint64_t S_le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+	       (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static uint64_t S_rotl(uint64_t v, int k)
+{
+	return v << k | v >> (64 - k);
+}
+
+/* Eight bytes a step (multiply, rotate, multiply), the length mixed in, and
+ * MurmurHash3's finalizer so that every input bit reaches every output bit. */
 uint64_t hash64(const void *data, size_t n)
 {
 	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	const uint64_t k1 = 0x87c37b91114253d5ULL, k2 = 0x4cf5ad432745937fULL;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * k2);
+	for (; n >= 8; n -= 8, p += 8) {
+		h ^= S_rotl(S_le64(p) * k1, 31) * k2;
+		h = S_rotl(h, 27) * 5 + 0x52dce729;
 	}
+	if (n) {
+		unsigned char tail[8] = {0};
+		memcpy(tail, p, n);
+		h ^= S_rotl(S_le64(tail) * k1, 31) * k2;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -389,18 +414,47 @@ size_t utf8_offset(const char *s, size_t len, size_t n)
 	return i;
 }
 
-int utf8_valid(const char *s, size_t len, size_t *bad)
+int utf8_valid(const char *str, size_t len, size_t *bad)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
-	uint32_t cp;
 	while (i < len) {
-		size_t n = utf8_decode(s + i, len - i, &cp);
-		if (cp == 0xFFFD && n == 1 && (unsigned char)s[i] >= 0x80) {
-			if (bad)
-				*bad = i;
-			return 0;
+		/* eight ASCII bytes at a time */
+		if (len - i >= 8 && !(S_le64(s + i) & 0x8080808080808080ULL)) {
+			i += 8;
+			continue;
 		}
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		/* the second byte's range rules out overlong forms, surrogates and
+		 * code points past U+10FFFF */
+		size_t n;
+		unsigned lo = 0x80, hi = 0xBF;
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 3;
+			lo = c == 0xE0 ? 0xA0 : 0x80;
+			hi = c == 0xED ? 0x9F : 0xBF;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 4;
+			lo = c == 0xF0 ? 0x90 : 0x80;
+			hi = c == 0xF4 ? 0x8F : 0xBF;
+		} else {
+			break;
+		}
+		if (len - i < n || s[i + 1] < lo || s[i + 1] > hi || (n > 2 && (s[i + 2] & 0xC0) != 0x80) ||
+		    (n > 3 && (s[i + 3] & 0xC0) != 0x80))
+			break;
 		i += n;
+	}
+	if (i < len) {
+		if (bad)
+			*bad = i;
+		return 0;
 	}
 	return 1;
 }

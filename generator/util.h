@@ -52,7 +52,8 @@ void buf_put_html(buf *b, const char *s, size_t len);
  * in XML such as sitemaps, where non-ASCII must be escaped). */
 void buf_put_url(buf *b, const char *s, size_t len);
 
-/* 64-bit FNV-1a of n bytes (file and chart names, not security). */
+/* A 64-bit hash of n bytes (file and chart names, fingerprints; not for
+ * security).  The same on every machine. */
 uint64_t hash64(const void *data, size_t n);
 
 /* A string → pointer hash map.  Keys are copied; values are the caller's. */

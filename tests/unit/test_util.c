@@ -74,6 +74,87 @@ TEST(utf8_decoding_and_lengths)
 	CHECK(!utf8_valid("\xE7\xAE", 2, &bad)); /* truncated */
 }
 
+/* utf8_valid as utf8_decode defines it, one code point at a time */
+static int ref_valid(const unsigned char *s, size_t len, size_t *bad)
+{
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode((const char *)s + i, len - i, &cp);
+		if (cp == 0xFFFD && n == 1 && s[i] >= 0x80) {
+			*bad = i;
+			return 0;
+		}
+		i += n;
+	}
+	return 1;
+}
+
+TEST(utf8_validation_agrees_with_decoding)
+{
+	unsigned char b[24];
+	size_t bad = 0, ref_bad = 0;
+	int mismatches = 0;
+	/* every lead byte with every second byte, padded by ASCII or by
+	 * continuation bytes, at each offset of an 8-byte step */
+	for (unsigned lead = 0; lead < 256; lead++)
+		for (unsigned second = 0; second < 256; second++)
+			for (unsigned pad = 0; pad < 2; pad++)
+				for (size_t at = 0; at < 9; at += 4) {
+					memset(b, 'a', sizeof b);
+					b[at] = (unsigned char)lead;
+					b[at + 1] = (unsigned char)second;
+					b[at + 2] = b[at + 3] = pad ? 0x80 : 'a';
+					for (size_t len = at + 1; len <= sizeof b; len += 3) {
+						int v = utf8_valid((const char *)b, len, &bad), r = ref_valid(b, len, &ref_bad);
+						if (v != r || (!v && bad != ref_bad))
+							mismatches++;
+					}
+				}
+	/* random bytes biased towards UTF-8 lead and continuation bytes */
+	uint32_t x = 12345;
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)(round % 23) + 1;
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			unsigned r = x >> 16;
+			b[i] = (unsigned char)(r % 3 == 0 ? 0x80 | (r >> 4 & 0x3F) : r % 3 == 1 ? 0xE0 | (r >> 4 & 0x1F) : r >> 4);
+		}
+		int v = utf8_valid((const char *)b, len, &bad), r = ref_valid(b, len, &ref_bad);
+		if (v != r || (!v && bad != ref_bad))
+			mismatches++;
+	}
+	CHECK_INT(mismatches, 0);
+	const char *text = "工作简报 2024年第1期 总第46期：安徽继续教育网络园区";
+	CHECK(utf8_valid(text, strlen(text), &bad));
+	CHECK(!utf8_valid("\xED\xA0\x80", 3, &bad)); /* a surrogate */
+	CHECK(!utf8_valid("\xF4\x90\x80\x80", 4, &bad)); /* past U+10FFFF */
+	CHECK(utf8_valid("\xEF\xBF\xBD", 3, &bad)); /* U+FFFD itself is fine */
+}
+
+TEST(hash_spreads_small_changes)
+{
+	/* one bit flipped anywhere changes about half the output bits */
+	unsigned char b[37];
+	for (size_t i = 0; i < sizeof b; i++)
+		b[i] = (unsigned char)(i * 7);
+	uint64_t h0 = hash64(b, sizeof b);
+	int low = 64, high = 0;
+	for (size_t bit = 0; bit < 8 * sizeof b; bit++) {
+		b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		int d = __builtin_popcountll(h0 ^ hash64(b, sizeof b));
+		b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		low = d < low ? d : low;
+		high = d > high ? d : high;
+	}
+	CHECK(low >= 16);
+	CHECK(high <= 48);
+	/* the length counts: trailing zero bytes make another hash */
+	unsigned char z[9] = {0};
+	CHECK(hash64(z, 8) != hash64(z, 9));
+	CHECK(hash64(z, 0) != hash64(z, 1));
+	CHECK(hash64("abc", 3) == hash64("abc", 3));
+}
+
 TEST(cjk_classification)
 {
 	CHECK(utf8_is_cjk(0x7B80));  /* 简 */
@@ -169,6 +250,8 @@ int main(void)
 	RUN(html_escaping);
 	RUN(strmap_set_get_overwrite_many);
 	RUN(utf8_decoding_and_lengths);
+	RUN(utf8_validation_agrees_with_decoding);
+	RUN(hash_spreads_small_changes);
 	RUN(cjk_classification);
 	RUN(safe_relative_paths);
 	RUN(path_join_edges);
