@@ -394,14 +394,16 @@ int collections_load(collections *c, lua_State *L, source *src, const char *cont
 	return 0;
 }
 
-/* name_list: the names (and their members) that start with one character */
+/* name_list: the names (and the positions of their members) that start
+ * with one character */
 typedef struct name_list {
 	const char **names;
-	member **members;
+	size_t *lens;
+	size_t *members;
 	size_t n;
 } name_list;
 
-static void S_index_name(collections *c, const char *name, member *m)
+static void S_index_name(collections *c, const char *name, size_t member_ix)
 {
 	uint32_t cp;
 	size_t n = utf8_decode(name, strlen(name), &cp);
@@ -417,10 +419,12 @@ static void S_index_name(collections *c, const char *name, member *m)
 		l = xcalloc(1, sizeof *l);
 		strmap_put(&c->mention_index, key, l);
 	}
-	l->names = xrealloc(l->names, (l->n + 1) * sizeof(char *));
-	l->members = xrealloc(l->members, (l->n + 1) * sizeof(member *));
+	l->names = xrealloc(l->names, (l->n + 1) * sizeof *l->names);
+	l->lens = xrealloc(l->lens, (l->n + 1) * sizeof *l->lens);
+	l->members = xrealloc(l->members, (l->n + 1) * sizeof *l->members);
 	l->names[l->n] = name;
-	l->members[l->n] = m;
+	l->lens[l->n] = strlen(name);
+	l->members[l->n] = member_ix;
 	l->n++;
 }
 
@@ -428,10 +432,10 @@ static void S_build_index(collections *c)
 {
 	for (size_t i = 0; i < c->nmembers; i++) {
 		member *m = c->members[i];
-		S_index_name(c, m->name, m);
+		S_index_name(c, m->name, i);
 		for (size_t j = 0; j < m->short_names.len; j++)
 			if (utf8_length(m->short_names.items[j], strlen(m->short_names.items[j])) >= 2)
-				S_index_name(c, m->short_names.items[j], m);
+				S_index_name(c, m->short_names.items[j], i);
 	}
 }
 
@@ -439,8 +443,17 @@ static void S_free_name_list(void *p)
 {
 	name_list *l = p;
 	free(l->names);
+	free(l->lens);
 	free(l->members);
 	free(l);
+}
+
+/* Eight bytes that are all ASCII (no byte has its top bit set). */
+static int S_ascii8(const unsigned char *u)
+{
+	uint64_t w;
+	memcpy(&w, u, 8);
+	return !(w & 0x8080808080808080ULL);
 }
 
 void collections_mentions(const collections *c, const char *text, size_t len, member ***out, size_t *n)
@@ -450,15 +463,16 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 	if (!c->mention_index.count)
 		return;
 	unsigned char *found = xcalloc(c->nmembers ? c->nmembers : 1, 1);
+	size_t nfound = 0;
 	char key[8];
 	const unsigned char *u = (const unsigned char *)text;
 	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		size_t k;
 		if (u[i] < 0x80) {
-			i++;
+			i += len - i >= 8 && S_ascii8(u + i) ? 8 : 1;
 			continue;
 		}
+		uint32_t cp;
+		size_t k;
 		if ((u[i] & 0xF0) == 0xE0 && i + 2 < len && (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
 			/* the common case, a Chinese character: decoded in place */
 			cp = (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
@@ -471,22 +485,19 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 			memcpy(key, text + i, k);
 			key[k] = '\0';
 			const name_list *l = strmap_get(&c->mention_index, key);
-			for (size_t j = 0; l && j < l->n; j++) {
-				size_t nl = strlen(l->names[j]);
-				if (nl <= len - i && memcmp(text + i, l->names[j], nl) == 0) {
-					for (size_t m = 0; m < c->nmembers; m++)
-						if (c->members[m] == l->members[j])
-							found[m] = 1;
+			for (size_t j = 0; l && j < l->n; j++)
+				if (!found[l->members[j]] && l->lens[j] <= len - i && memcmp(text + i, l->names[j], l->lens[j]) == 0) {
+					found[l->members[j]] = 1;
+					nfound++;
 				}
-			}
 		}
 		i += k;
 	}
-	for (size_t m = 0; m < c->nmembers; m++) {
-		if (!found[m])
-			continue;
-		*out = xrealloc(*out, (*n + 1) * sizeof(member *));
-		(*out)[(*n)++] = c->members[m];
+	if (nfound) {
+		*out = xcalloc(nfound, sizeof **out);
+		for (size_t m = 0; m < c->nmembers; m++)
+			if (found[m])
+				(*out)[(*n)++] = c->members[m];
 	}
 	free(found);
 }

@@ -17,6 +17,11 @@ static int S_options(int unsafe)
 	return opts;
 }
 
+void md_prepare(void)
+{
+	cmark_gfm_core_extensions_ensure_registered();
+}
+
 void md_parse(md_doc *doc, const char *text, size_t len, int allow_raw_html)
 {
 	cmark_gfm_core_extensions_ensure_registered();

@@ -17,6 +17,9 @@ typedef struct md_doc {
 	int unsafe;
 } md_doc;
 
+/* Makes cmark-gfm's tables of extensions, once, so that md_parse may then
+ * run in several threads at a time. */
+void md_prepare(void);
 /* Parses text; never fails on input (any byte sequence is Markdown). */
 void md_parse(md_doc *doc, const char *text, size_t len, int allow_raw_html);
 void md_doc_free(md_doc *doc);

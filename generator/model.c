@@ -1,7 +1,10 @@
 #include "model.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "markdown.h"
@@ -276,12 +279,18 @@ static uint32_t *S_mention_indices(const collections *c, member **mentions, size
 	return ix;
 }
 
-/* A page read but not yet dated: what the second step needs. */
+/* A page read but not yet dated: what the second step needs, and what
+ * the page cache is to keep of it. */
 typedef struct loading {
 	page *p;
 	char *kind_dir;
 	const char *slug_override;
 	int errors, draft;
+	int keyed;              /* key is the file's */
+	unsigned char key[SOURCE_KEY_SIZE];
+	int cached;             /* read from the cache's entry: kept as it is */
+	page_cache_entry entry; /* else this is put in the cache */
+	uint32_t *mention_ix;
 } loading;
 
 /* The first step of loading a page: everything that its file alone decides.
@@ -291,7 +300,7 @@ static int S_load_page(source *src, const char *path, page_kind kind, const char
 {
 	char *data = NULL;
 	size_t len = 0;
-	unsigned char key[SOURCE_KEY_SIZE];
+	unsigned char *key = out->key;
 	int keyed = pc && source_file_key(src, path, key) == 0;
 	const page_cache_entry *ce = keyed ? page_cache_find(pc, path, key) : NULL;
 	fm_doc doc = {0};
@@ -395,13 +404,95 @@ static int S_load_page(source *src, const char *path, page_kind kind, const char
 		ne.heading = p->title;
 	}
 	free(data);
-	if (keyed && !ce)
-		page_cache_put(pc, path, key, &ne, p->meta);
-	else if (ce)
-		page_cache_keep(pc, path);
-	free(mention_ix);
-	*out = (loading){p, xstrdup(kind_dir), slug_override, c.errors, draft};
+	out->p = p;
+	out->kind_dir = xstrdup(kind_dir);
+	out->slug_override = slug_override;
+	out->errors = c.errors;
+	out->draft = draft;
+	out->keyed = keyed;
+	out->cached = ce != NULL;
+	out->entry = ne;
+	out->mention_ix = mention_ix;
 	return 0;
+}
+
+/* What the cache keeps of a page loaded, in the order of the files. */
+static void S_cache_page(page_cache *pc, loading *l)
+{
+	if (l->cached)
+		page_cache_keep(pc, l->p->source);
+	else if (l->keyed)
+		page_cache_put(pc, l->p->source, l->key, &l->entry, l->p->meta);
+	free(l->mention_ix);
+	l->mention_ix = NULL;
+}
+
+/* ---- reading the files on every CPU ---- */
+
+typedef struct load_job {
+	const char *path, *dir;
+	page_kind kind;
+	int ignored; /* not a Markdown file: only warned about */
+	int ok; /* out holds a page */
+	loading out;
+	buf diag; /* what loading it reported, and how many errors and warnings */
+	int errors, warnings;
+} load_job;
+
+typedef struct load_pool {
+	source *src;
+	const model_options *opts;
+	page_cache *pc;
+	load_job *jobs;
+	size_t njobs;
+	atomic_size_t next;
+} load_pool;
+
+/* Loads the files not taken yet; each one's messages are kept with it, so
+ * that they are reported in the order of the files whichever thread
+ * read them. */
+static void *S_load_files(void *arg)
+{
+	load_pool *lp = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&lp->next, 1);
+		if (i >= lp->njobs)
+			break;
+		load_job *j = &lp->jobs[i];
+		int e0 = diag_errors(), w0 = diag_warnings();
+		buf *was = diag_capture(&j->diag);
+		if (j->ignored)
+			diag_warning(j->path, 0, 0, "ignored: only .md files belong in %s/ (put other files in %s/assets/)",
+			             j->dir, lp->opts->content_dir);
+		else
+			j->ok = S_load_page(lp->src, j->path, j->kind, j->dir, lp->opts, lp->pc, &j->out) == 0;
+		diag_capture(was);
+		j->errors = diag_errors() - e0;
+		j->warnings = diag_warnings() - w0;
+		diag_add_counts(-j->errors, -j->warnings);
+	}
+	return NULL;
+}
+
+/* Below this many files, one thread reads them all. */
+enum { S_FILES_PER_THREAD = 64, S_MAX_THREADS = 8 };
+
+static void S_load_all(load_pool *lp)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus < 1 ? 1 : cpus > S_MAX_THREADS ? S_MAX_THREADS : (size_t)cpus;
+	if (n > lp->njobs / S_FILES_PER_THREAD)
+		n = lp->njobs / S_FILES_PER_THREAD ? lp->njobs / S_FILES_PER_THREAD : 1;
+	/* the parsers' shared tables are made before the threads start */
+	md_prepare();
+	pthread_t threads[S_MAX_THREADS];
+	size_t started = 0;
+	for (size_t t = 1; t < n; t++)
+		if (pthread_create(&threads[started], NULL, S_load_files, lp) == 0)
+			started++;
+	S_load_files(lp);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
 }
 
 /* The second step: dates (from the history where the front matter has
@@ -635,52 +726,51 @@ int model_load(site_model *m, source *src, const model_options *opts)
 {
 	memset(m, 0, sizeof *m);
 	page_cache *pc = page_cache_open(src, opts->content_dir, S_cache_context(opts->collections));
-	loading *pending = NULL;
-	size_t nloading = 0, caploading = 0;
 	struct {
 		const char *sub;
 		page_kind kind;
 	} kinds[] = {{"bulletins", PAGE_BULLETIN}, {"documents", PAGE_DOCUMENT}, {"pages", PAGE_PLAIN}};
-
-	for (size_t k = 0; k < JB_ARRAY_LEN(kinds); k++) {
-		char *dir = path_join(opts->content_dir, kinds[k].sub);
-		strvec files = STRVEC_INIT;
-		if (source_list(src, dir, &files) < 0) {
-			free(dir);
-			strvec_free(&files);
-			if (opts->wait_history)
-				opts->wait_history(opts->wait_ctx);
-			for (size_t i = 0; i < nloading; i++) {
-				S_page_free(pending[i].p);
-				free(pending[i].kind_dir);
-			}
-			free(pending);
-			m->cache_data = page_cache_take_data(pc);
-			page_cache_free(pc);
-			return -1;
+	char *dirs[JB_ARRAY_LEN(kinds)] = {0};
+	strvec files[JB_ARRAY_LEN(kinds)] = {STRVEC_INIT, STRVEC_INIT, STRVEC_INIT};
+	load_pool lp = {.src = src, .opts = opts, .pc = pc};
+	int rc = 0;
+	size_t cap = 0;
+	for (size_t k = 0; k < JB_ARRAY_LEN(kinds) && rc == 0; k++) {
+		dirs[k] = path_join(opts->content_dir, kinds[k].sub);
+		if (source_list(src, dirs[k], &files[k]) < 0) {
+			rc = -1;
+			break;
 		}
-		for (size_t i = 0; i < files.len; i++) {
-			const char *f = files.items[i];
-			if (!str_ends_with(f, ".md")) {
-				diag_warning(f, 0, 0, "ignored: only .md files belong in %s/ (put other files in %s/assets/)",
-				             dir, opts->content_dir);
-				continue;
+		for (size_t i = 0; i < files[k].len; i++) {
+			const char *f = files[k].items[i];
+			if (lp.njobs == cap) {
+				cap = cap ? 2 * cap : 256;
+				lp.jobs = xrealloc(lp.jobs, cap * sizeof *lp.jobs);
 			}
-			if (nloading == caploading) {
-				caploading = caploading ? 2 * caploading : 256;
-				pending = xrealloc(pending, caploading * sizeof *pending);
-			}
-			if (S_load_page(src, f, kinds[k].kind, dir, opts, pc, &pending[nloading]) == 0)
-				nloading++;
+			lp.jobs[lp.njobs++] = (load_job){.path = f, .dir = dirs[k], .kind = kinds[k].kind,
+			                                 .ignored = !str_ends_with(f, ".md")};
 		}
-		strvec_free(&files);
-		free(dir);
+	}
+	if (rc == 0)
+		S_load_all(&lp);
+	/* in the order of the files: their messages, and what the cache keeps */
+	for (size_t i = 0; i < lp.njobs; i++) {
+		load_job *j = &lp.jobs[i];
+		diag_add(j->diag.ptr, j->diag.len, j->errors, j->warnings);
+		buf_free(&j->diag);
+		if (j->ok)
+			S_cache_page(pc, &j->out);
 	}
 	/* the history, walked meanwhile, dates the pages */
-	int rc = opts->wait_history ? opts->wait_history(opts->wait_ctx) : 0;
-	for (size_t i = 0; i < nloading; i++) {
-		page *p = rc == 0 ? S_finish_page(src, &pending[i], opts) : (S_page_free(pending[i].p), NULL);
-		free(pending[i].kind_dir);
+	int hrc = opts->wait_history ? opts->wait_history(opts->wait_ctx) : 0;
+	if (hrc < 0)
+		rc = -1;
+	for (size_t i = 0; i < lp.njobs; i++) {
+		load_job *j = &lp.jobs[i];
+		if (!j->ok)
+			continue;
+		page *p = rc == 0 ? S_finish_page(src, &j->out, opts) : (S_page_free(j->out.p), NULL);
+		free(j->out.kind_dir);
 		if (!p)
 			continue;
 		if (p->kind == PAGE_BULLETIN)
@@ -690,7 +780,11 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		else
 			S_push_page(&m->pages, &m->npages, p);
 	}
-	free(pending);
+	free(lp.jobs);
+	for (size_t k = 0; k < JB_ARRAY_LEN(kinds); k++) {
+		strvec_free(&files[k]);
+		free(dirs[k]);
+	}
 	if (rc < 0) {
 		m->cache_data = page_cache_take_data(pc);
 		page_cache_free(pc);
