@@ -60,6 +60,8 @@ typedef struct render_ctx {
 	deps *dp;
 	uint64_t *records;   /* page id → record hash */
 	int skip_volumes;    /* PDFs: which years' bulletins may be left as they are */
+	/* the theme has layouts for a page per year, per tag and the list of tags */
+	int year_pages, tag_pages, tags_page;
 	strmap volume_kept;  /* year ("2024") → (void *)1 when all its pages are unchanged */
 } render_ctx;
 
@@ -1060,9 +1062,17 @@ static int S_build_years(render_ctx *r)
 	lua_Integer nyears = 0;
 	for (lua_Integer i = 0; i < n;) {
 		lua_Integer year = slots[i].year;
-		lua_createtable(L, 0, 3);
+		lua_createtable(L, 0, 8);
 		lua_pushinteger(L, year);
 		lua_setfield(L, -2, "year");
+		lua_pushliteral(L, "year");
+		lua_setfield(L, -2, "kind");
+		lua_pushfstring(L, "%I年", (LUAI_UACINT)year);
+		lua_setfield(L, -2, "title");
+		if (r->year_pages) {
+			lua_pushfstring(L, "/bulletins/%I/", (LUAI_UACINT)year);
+			lua_setfield(L, -2, "url");
+		}
 		if (r->o->pdf) {
 			lua_pushfstring(L, "/bulletins/%I/volume.pdf", (LUAI_UACINT)year);
 			lua_setfield(L, -2, "volume_url");
@@ -1075,6 +1085,28 @@ static int S_build_years(render_ctx *r)
 		}
 		lua_setfield(L, -2, "bulletins");
 		lua_rawseti(L, -2, ++nyears);
+	}
+	/* site.year_urls[2024] = "/bulletins/2024/" when there are year pages */
+	lua_createtable(L, 0, (int)nyears);
+	for (lua_Integer i = 1; r->year_pages && i <= nyears; i++) {
+		lua_rawgeti(L, -2, i);
+		lua_getfield(L, -1, "year");
+		lua_getfield(L, -2, "url");
+		lua_rawset(L, -4);
+		lua_pop(L, 1);
+	}
+	config_push_site(L);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "year_urls");
+	lua_pop(L, 1);
+	/* each year's neighbours: newer and older */
+	for (lua_Integer i = 1; i < nyears; i++) {
+		lua_rawgeti(L, -1, i);
+		lua_rawgeti(L, -2, i + 1);
+		lua_pushvalue(L, -2);
+		lua_setfield(L, -2, "newer");
+		lua_setfield(L, -2, "older");
+		lua_pop(L, 1);
 	}
 	config_push_site(L);
 	lua_insert(L, -2);
@@ -1384,13 +1416,176 @@ static char *S_origin(lua_State *L, int idx, const page *p)
 	if (p)
 		return xstrdup(p->source);
 	lua_getfield(L, idx, "title");
-	char *origin = xasprintf("(page \"%s\" added by a hook)", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
-	lua_pop(L, 1);
+	lua_getfield(L, idx, "kind");
+	const char *title = lua_isstring(L, -2) ? lua_tostring(L, -2) : "?", *kind = lua_tostring(L, -1);
+	char *origin = kind && strcmp(kind, "year") == 0  ? xasprintf("(the bulletins of %s)", title)
+	               : kind && strcmp(kind, "tag") == 0 ? xasprintf("(the page of tag %s)", title)
+	                                                  : xasprintf("(page \"%s\" added by a hook)", title);
+	lua_pop(L, 2);
 	return origin;
 }
 
 /* A bulletin goes into its year's volume: with PDFs, it stays only when
  * all of its year's bulletins do. */
+/* A tag while site.tags is made: its name as first seen, and the
+ * positions of its pages in site.bulletins and site.documents. */
+typedef struct tag_acc {
+	char *name, *slug;
+	lua_Integer *items[2];
+	size_t n[2], cap[2];
+	strvec aliases; /* other names with the same URL */
+} tag_acc;
+
+static void S_tag_add(tag_acc *t, int list, lua_Integer index)
+{
+	if (t->n[list] && t->items[list][t->n[list] - 1] == index)
+		return; /* the same tag twice on one page */
+	if (t->n[list] == t->cap[list]) {
+		t->cap[list] = t->cap[list] ? 2 * t->cap[list] : 16;
+		t->items[list] = xrealloc(t->items[list], t->cap[list] * sizeof *t->items[list]);
+	}
+	t->items[list][t->n[list]++] = index;
+}
+
+/* most pages first, then by the URL's bytes */
+static int S_cmp_tags(const void *a, const void *b)
+{
+	const tag_acc *x = *(tag_acc *const *)a, *y = *(tag_acc *const *)b;
+	size_t nx = x->n[0] + x->n[1], ny = y->n[0] + y->n[1];
+	if (nx != ny)
+		return nx > ny ? -1 : 1;
+	return strcmp(x->slug, y->slug);
+}
+
+/* The page table at idx's source file, for messages. */
+static char *S_source_of(lua_State *L, int idx)
+{
+	page *p = S_page_of(L, idx);
+	return p ? xstrdup(p->source) : S_origin(L, idx, NULL);
+}
+
+/* site.tags = { { name, slug, url, bulletins = {…}, documents = {…} }, … }
+ * from the tags of site.bulletins and site.documents as the load hooks
+ * left them, most used first; site.tag_urls maps each tag as written to
+ * its page's URL.  Tags whose names give the same URL are one tag. */
+static int S_build_tags(render_ctx *r)
+{
+	lua_State *L = r->L;
+	static const char *const lists[2] = {"bulletins", "documents"};
+	strmap by_slug = STRMAP_INIT;
+	tag_acc **tags = NULL;
+	size_t ntags = 0;
+	int top = lua_gettop(L);
+	for (int l = 0; l < 2; l++) {
+		if (S_push_list(L, lists[l])) {
+			lua_pop(L, 1);
+			continue;
+		}
+		int list = lua_gettop(L);
+		lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_rawgeti(L, list, i);
+			int item = lua_gettop(L);
+			lua_getfield(L, item, "tags");
+			lua_Integer nt = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+			for (lua_Integer k = 1; k <= nt; k++) {
+				lua_rawgeti(L, -1, k);
+				const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+				char *slug = name ? str_slugify(name) : NULL;
+				if (slug && !*slug) {
+					char *src = S_source_of(L, item);
+					diag_warning(src, 0, 0, "tag '%s' has no letters, digits or Han characters to make its URL of: "
+					                        "it gets no tag page", name);
+					free(src);
+				} else if (slug) {
+					tag_acc *t = strmap_get(&by_slug, slug);
+					if (!t) {
+						t = xcalloc(1, sizeof *t);
+						t->name = xstrdup(name);
+						t->slug = xstrdup(slug);
+						strmap_put(&by_slug, slug, t);
+						tags = xrealloc(tags, (ntags + 1) * sizeof *tags);
+						tags[ntags++] = t;
+					} else if (strcmp(t->name, name) != 0 && !strvec_contains(&t->aliases, name)) {
+						strvec_push_copy(&t->aliases, name);
+						char *src = S_source_of(L, item);
+						diag_warning(src, 0, 0, "tag '%s' has the same URL /tags/%s/ as tag '%s': one tag page lists both",
+						             name, slug, t->name);
+						free(src);
+					}
+					S_tag_add(t, l, i);
+				}
+				free(slug);
+				lua_pop(L, 1);
+			}
+			lua_settop(L, item - 1);
+		}
+		lua_settop(L, list - 1);
+	}
+	if (ntags > 1)
+		qsort(tags, ntags, sizeof *tags, S_cmp_tags);
+	lua_createtable(L, (int)ntags, 0);
+	int out = lua_gettop(L);
+	lua_newtable(L);
+	int urls = lua_gettop(L);
+	for (size_t i = 0; i < ntags; i++) {
+		tag_acc *t = tags[i];
+		lua_createtable(L, 0, 8);
+		lua_pushliteral(L, "tag");
+		lua_setfield(L, -2, "kind");
+		lua_pushstring(L, t->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, t->name);
+		lua_setfield(L, -2, "title");
+		lua_pushstring(L, t->slug);
+		lua_setfield(L, -2, "slug");
+		lua_pushinteger(L, (lua_Integer)(t->n[0] + t->n[1]));
+		lua_setfield(L, -2, "count");
+		if (r->tag_pages) {
+			lua_pushfstring(L, "/tags/%s/", t->slug);
+			lua_pushvalue(L, -1);
+			lua_setfield(L, -3, "url");
+			for (size_t k = 0; k < t->aliases.len; k++) {
+				lua_pushvalue(L, -1);
+				lua_setfield(L, urls, t->aliases.items[k]);
+			}
+			lua_setfield(L, urls, t->name);
+		}
+		for (int l = 0; l < 2; l++) {
+			S_push_list(L, lists[l]);
+			lua_createtable(L, (int)t->n[l], 0);
+			for (size_t k = 0; k < t->n[l]; k++) {
+				lua_rawgeti(L, -2, t->items[l][k]);
+				lua_rawseti(L, -2, (lua_Integer)k + 1);
+			}
+			lua_setfield(L, -3, lists[l]);
+			lua_pop(L, 1);
+		}
+		lua_rawseti(L, out, (lua_Integer)i + 1);
+	}
+	config_push_site(L);
+	lua_pushvalue(L, out);
+	lua_setfield(L, -2, "tags");
+	lua_pushvalue(L, urls);
+	lua_setfield(L, -2, "tag_urls");
+	if (r->tags_page && ntags) {
+		lua_pushliteral(L, "/tags/");
+		lua_setfield(L, -2, "tag_index_url");
+	}
+	lua_settop(L, top);
+	for (size_t i = 0; i < ntags; i++) {
+		free(tags[i]->name);
+		free(tags[i]->slug);
+		free(tags[i]->items[0]);
+		free(tags[i]->items[1]);
+		strvec_free(&tags[i]->aliases);
+		free(tags[i]);
+	}
+	free(tags);
+	strmap_free(&by_slug, NULL);
+	return 0;
+}
+
 static int S_may_stay(render_ctx *r, const page *p)
 {
 	if (!r->ts || !p || p->kind != PAGE_BULLETIN)
@@ -1552,8 +1747,8 @@ static int S_render_list(render_ctx *r, const char *field, const char *kind)
 /* ---- workers ---- */
 
 /* The lists whose pages the workers share, in the order they are rendered. */
-static const char *const S_shared_lists[] = {"bulletins", "pages", "documents", "members", "committees",
-                                             "majors", "courses"};
+static const char *const S_shared_lists[] = {"bulletins", "years", "pages", "tags", "documents", "members",
+                                             "committees", "majors", "courses"};
 
 /* Claims every file the workers will write, so that two sources mapping to
  * one file are found whichever processes write them. */
@@ -1737,6 +1932,37 @@ static void S_join_workers(render_ctx *r)
 	free(r->fds);
 	r->pids = NULL;
 	r->fds = NULL;
+}
+
+/* The theme has layouts/NAME.html. */
+static int S_has_layout(render_ctx *r, const char *name)
+{
+	char *rel = xasprintf("layouts/%s.html", name), *data = NULL;
+	size_t len = 0;
+	int found = theme_read(r->o->theme, rel, &data, &len) == 0;
+	free(data);
+	free(rel);
+	return found;
+}
+
+/* A page per tag, and the list of tags (by the first worker). */
+static void S_render_tags(render_ctx *r)
+{
+	if (!r->tag_pages)
+		return;
+	lua_State *L = r->L;
+	config_push_site(L);
+	lua_getfield(L, -1, "tags");
+	size_t n = lua_istable(L, -1) ? lua_rawlen(L, -1) : 0;
+	lua_pop(L, 2);
+	if (!n)
+		return;
+	if (r->tags_page && r->worker == 0) {
+		S_push_special(r, "tags", "标签", "/tags/");
+		S_render_page(r, "tags", "tags/index.html", "/tags/");
+	}
+	if (!r->failed)
+		S_render_list(r, "tags", "tag");
 }
 
 /* Index pages of the collections, and one page per item.  An index is
@@ -1945,6 +2171,7 @@ static int S_write_sitemap(render_ctx *r)
 	static const struct {
 		const char *list, *index;
 	} more[] = {
+		{"years", NULL}, {"tags", "/tags/"},
 		{"documents", "/documents/"}, {"members", "/members/"}, {"committees", "/committees/"},
 		{"majors", "/courses/"}, {"courses", NULL}, {"series", "/stats/"}, {"pages", NULL},
 	};
@@ -1953,7 +2180,7 @@ static int S_write_sitemap(render_ctx *r)
 		lua_getfield(r->L, -1, more[i].list);
 		size_t n = lua_istable(r->L, -1) ? lua_rawlen(r->L, -1) : 0;
 		lua_pop(r->L, 2);
-		if (n && more[i].index) {
+		if (n && more[i].index && (strcmp(more[i].list, "tags") != 0 || r->tags_page)) {
 			buf_puts(&b, "  <url><loc>");
 			S_put_abs(&b, r->o->config, more[i].index);
 			buf_puts(&b, "</loc></url>\n");
@@ -2037,13 +2264,16 @@ int render_site(const render_options *o)
 		const char *bd = o->build_date ? o->build_date : "", *c = o->commit ? o->commit : "";
 		deps_set_values(r.dp, r.records, n, hash64(bd, strlen(bd)), hash64(c, strlen(c)));
 	}
+	r.year_pages = S_has_layout(&r, "year");
+	r.tag_pages = S_has_layout(&r, "tag");
+	r.tags_page = r.tag_pages && S_has_layout(&r, "tags");
 	S_build_site_tables(&r);
 	S_build_collection_tables(&r);
 	S_build_series_tables(&r);
 	diag_stage("site tables");
 	if (o->hooks && hooks_run_load(o->hooks) < 0)
 		r.failed = 1;
-	if (!r.failed && S_build_years(&r) < 0)
+	if (!r.failed && (S_build_years(&r) < 0 || S_build_tags(&r) < 0))
 		r.failed = 1;
 	config_push_site(L);
 	tpl_set(r.tpl, "site");
@@ -2065,8 +2295,12 @@ int render_site(const render_options *o)
 		diag_stage("bulletins");
 		if (!r.failed && r.ts)
 			S_volume_flush(&r);
+		if (!r.failed && r.year_pages)
+			S_render_list(&r, "years", "year");
 		if (!r.failed)
 			S_render_list(&r, "pages", "page");
+		if (!r.failed)
+			S_render_tags(&r);
 		S_render_collections(&r);
 		diag_stage("collections");
 		S_join_workers(&r);

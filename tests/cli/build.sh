@@ -118,7 +118,7 @@ else
 fi
 
 arch=$out/bulletins/index.html
-years=$(grep -o '<h2 id="y[0-9]*">[0-9]*年' "$arch" | sed 's/.*">//' | tr '\n' ' ')
+years=$(grep -o '<h2 id="y[0-9]*"><a href="/bulletins/[0-9]*/">[0-9]*年' "$arch" | sed 's/.*">//' | tr '\n' ' ')
 if [ "$years" = "2024年 2023年 " ]; then ok "archive: year headings newest first"; else not_ok "archive: year headings newest first" "got: $years"; fi
 order=$(grep -o 'class="issue-row-title" href="[^"]*"' "$arch" | sed 's/.*href="//; s/"$//' | tr '\n' ' ')
 if [ "$order" = "/bulletins/2024/02/ /bulletins/2024/01/ /bulletins/2023/12/ " ]; then
@@ -126,7 +126,23 @@ if [ "$order" = "/bulletins/2024/02/ /bulletins/2024/01/ /bulletins/2023/12/ " ]
 else
 	not_ok "archive: issues grouped by year, newest first" "got: $order"
 fi
-expect_contains "archive: year counts" "$arch" '<h2 id="y2024">2024年<span class="year-count">（2 期）</span></h2>'
+expect_contains "archive: year counts" "$arch" '<h2 id="y2024"><a href="/bulletins/2024/">2024年</a><span class="year-count">（2 期）</span></h2>'
+expect_contains "archive: links the list of tags" "$arch" '<a href="/tags/">按标签浏览</a>'
+
+# ---- a page per year and per tag ----
+yp=$out/bulletins/2024/index.html
+order=$(grep -o 'class="issue-row-title" href="[^"]*"' "$yp" 2>/dev/null | sed 's/.*href="//; s/"$//' | tr '\n' ' ')
+if [ "$order" = "/bulletins/2024/02/ /bulletins/2024/01/ " ]; then ok "year page: that year's issues, newest first"; else not_ok "year page: that year's issues, newest first" "got: $order"; fi
+expect_contains "year page: title" "$yp" '<h1 class="page-title">2024年工作简报</h1>'
+expect_contains "year page: link to the older year" "$yp" '<a class="pager-link pager-prev" rel="prev" href="/bulletins/2023/">'
+expect_contains "year page: the newest year has no newer one" "$yp" '已是最近一年'
+expect_contains "bulletin: breadcrumb through its year" "$out/bulletins/2024/01/index.html" '<li><a href="/bulletins/2024/">2024年</a></li>'
+expect_contains "bulletin: tags link to their pages" "$out/bulletins/2024/01/index.html" '<li><a href="/tags/学分银行/">学分银行</a></li>'
+tp=$out/tags/学分银行/index.html
+n=$(grep -c 'class="issue-row-title"' "$tp" 2>/dev/null)
+if [ "$n" = 3 ]; then ok "tag page: every issue with the tag"; else not_ok "tag page: every issue with the tag" "got $n rows"; fi
+expect_contains "tag page: breadcrumb to the list of tags" "$tp" '<li><a href="/tags/">标签</a></li>'
+expect_contains "tags: the list links each tag with its count" "$out/tags/index.html" '<a href="/tags/学分银行/">学分银行<span class="year-chip-count">3</span></a>'
 expect_contains "archive: issue line per row" "$arch" '<span class="issue-row-line">2023年第12期 总第45期</span>'
 expect_contains "about page: title" "$out/about/index.html" '<h1 class="page-title" id="page-title">关于</h1>'
 expect_contains "about page: nav marks the current page" "$out/about/index.html" '<a href="/about/" aria-current="page">关于</a>'
@@ -154,15 +170,16 @@ import os, sys, xml.dom.minidom
 out = sys.argv[1]
 doc = xml.dom.minidom.parse(os.path.join(out, "sitemap.xml"))
 locs = [n.firstChild.data for n in doc.getElementsByTagName("loc")]
+from urllib.parse import quote
 pages = []
 for root, dirs, files in os.walk(out):
     if "index.html" in files:
         rel = os.path.relpath(root, out)
-        pages.append("https://example.org/" + ("" if rel == "." else rel + "/"))
+        pages.append("https://example.org/" + ("" if rel == "." else quote(rel) + "/"))
 missing = sorted(set(pages) - set(locs))
 extra = sorted(set(locs) - set(pages))
 assert not missing and not extra, ("missing", missing, "extra", extra)
-assert len(locs) == len(set(locs)) == 6, locs
+assert len(locs) == len(set(locs)) == 10, locs
 PY
 then ok "sitemap.xml: lists every page once"; else not_ok "sitemap.xml: lists every page once" "$(cat "$WORK/sitemap.out")"; fi
 expect_contains "sitemap.xml: lastmod from git history" "$out/sitemap.xml" \
@@ -247,3 +264,40 @@ elif grep -qF "content/pages/联盟 章程.md" "$WORK/names.log"; then
 else
 	not_ok "file name with a space: sitemap and links hold valid URLs" "build failed without naming the file:" "$(cat "$WORK/names.log")"
 fi
+
+# ---- tags: names that make one URL share a page; a name without letters gets none;
+# a theme without the year and tag layouts gets neither kind of page ----
+t=$WORK/tagnames
+new_repo "$t"
+bulletin "$t/content/bulletins/2024/01.md" 2024 1 46 2024-01-11 "甲"
+bulletin "$t/content/bulletins/2024/02.md" 2024 2 47 2024-02-21 "乙"
+sed -i 's/^tags: .*/tags: [AI, 学分银行]/' "$t/content/bulletins/2024/01.md"
+sed -i 's/^tags: .*/tags: [ai, "！！"]/' "$t/content/bulletins/2024/02.md"
+git_commit "$t" 2024-02-21T09:00:00+08:00 "tags"
+(cd "$t" && "$JIANBAO" build --out "$WORK/tagnames.out") >"$WORK/tagnames.log" 2>&1
+expect_status "tags: a build with odd tag names succeeds" 0 $?
+expect_contains "tags: one page for AI and ai, with a warning" "$WORK/tagnames.log" \
+	"content/bulletins/2024/01.md: warning: tag 'AI' has the same URL /tags/ai/ as tag 'ai': one tag page lists both"
+n=$(grep -c 'class="issue-row-title"' "$WORK/tagnames.out/tags/ai/index.html" 2>/dev/null)
+if [ "$n" = 2 ]; then ok "tags: the shared page lists both issues"; else not_ok "tags: the shared page lists both issues" "got $n rows"; fi
+expect_contains "tags: the other spelling links to the shared page" "$WORK/tagnames.out/bulletins/2024/01/index.html" \
+	'<li><a href="/tags/ai/">AI</a></li>'
+expect_contains "tags: a name without letters is reported" "$WORK/tagnames.log" \
+	"content/bulletins/2024/02.md: warning: tag '！！' has no letters, digits or Han characters to make its URL of: it gets no tag page"
+expect_contains "tags: ... and shown without a link" "$WORK/tagnames.out/bulletins/2024/02/index.html" '<li>！！</li>'
+
+mkdir -p "$t/themes"
+cp -R "$THEMES_DIR/default" "$t/themes/plain"
+rm "$t/themes/plain/layouts/year.html" "$t/themes/plain/layouts/tag.html" "$t/themes/plain/layouts/tags.html"
+sed -i 's/^  title = "测试站点",/  title = "测试站点", theme = "plain",/' "$t/content/site.lua"
+git_commit "$t" 2024-02-22T09:00:00+08:00 "a theme without year and tag layouts"
+(cd "$t" && "$JIANBAO" build --out "$WORK/plain.out") >"$WORK/plain.log" 2>&1
+expect_status "theme without year and tag layouts: builds" 0 $?
+if [ ! -e "$WORK/plain.out/tags" ] && [ ! -e "$WORK/plain.out/bulletins/2024/index.html" ]; then
+	ok "theme without year and tag layouts: no such pages"
+else
+	not_ok "theme without year and tag layouts: no such pages" "$(ls "$WORK/plain.out" "$WORK/plain.out/bulletins/2024")"
+fi
+expect_contains "theme without year and tag layouts: tags stay plain text" "$WORK/plain.out/bulletins/2024/01/index.html" '<li>AI</li>'
+expect_not_contains "theme without year and tag layouts: no year crumb" "$WORK/plain.out/bulletins/2024/01/index.html" 'href="/bulletins/2024/"'
+expect_not_contains "theme without year and tag layouts: no links to missing pages" "$WORK/plain.out/sitemap.xml" '/tags/'
