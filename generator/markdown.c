@@ -9,10 +9,12 @@
 
 static const char *const S_extensions[] = {"table", "strikethrough", "autolink", "tagfilter"};
 
-static int S_options(int unsafe)
+static int S_options(int flags)
 {
-	int opts = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_GITHUB_PRE_LANG;
-	if (unsafe)
+	int opts = CMARK_OPT_DEFAULT | CMARK_OPT_GITHUB_PRE_LANG;
+	if (!(flags & MD_VALID_UTF8))
+		opts |= CMARK_OPT_VALIDATE_UTF8;
+	if (flags & MD_RAW_HTML)
 		opts |= CMARK_OPT_UNSAFE;
 	return opts;
 }
@@ -22,11 +24,11 @@ void md_prepare(void)
 	cmark_gfm_core_extensions_ensure_registered();
 }
 
-void md_parse(md_doc *doc, const char *text, size_t len, int allow_raw_html)
+void md_parse(md_doc *doc, const char *text, size_t len, int flags)
 {
 	cmark_gfm_core_extensions_ensure_registered();
-	doc->unsafe = allow_raw_html;
-	doc->parser = cmark_parser_new(S_options(allow_raw_html));
+	doc->unsafe = (flags & MD_RAW_HTML) != 0;
+	doc->parser = cmark_parser_new(S_options(flags));
 	for (size_t i = 0; i < JB_ARRAY_LEN(S_extensions); i++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(S_extensions[i]);
 		if (ext)
@@ -289,14 +291,16 @@ char *md_render_html(md_doc *doc)
 char *md_summary(md_doc *doc, size_t max_chars)
 {
 	buf b = BUF_INIT;
-	for (cmark_node *n = cmark_node_first_child(doc->root); n && utf8_length(b.ptr ? b.ptr : "", b.len) < max_chars;
-	     n = cmark_node_next(n)) {
+	size_t chars = 0; /* in b so far */
+	for (cmark_node *n = cmark_node_first_child(doc->root); n && chars < max_chars; n = cmark_node_next(n)) {
 		if (cmark_node_get_type(n) != CMARK_NODE_PARAGRAPH)
 			continue;
+		size_t from = b.len;
 		/* paragraphs join with a space, except between Chinese text */
 		if (b.len && !(utf8_is_cjk(utf8_last(b.ptr, b.len)) && utf8_is_cjk(S_edge_char(n, 0))))
 			buf_putc(&b, ' ');
 		md_plain_text(n, &b);
+		chars += utf8_length(b.ptr + from, b.len - from);
 	}
 	char *s = buf_detach(&b);
 	str_trim(s);

@@ -20,8 +20,11 @@ typedef struct md_doc {
 /* Makes cmark-gfm's tables of extensions, once, so that md_parse may then
  * run in several threads at a time. */
 void md_prepare(void);
+/* md_parse's flags: raw HTML passes through; text is known to be UTF-8
+ * (invalid bytes are otherwise replaced by U+FFFD). */
+enum { MD_RAW_HTML = 1, MD_VALID_UTF8 = 2 };
 /* Parses text; never fails on input (any byte sequence is Markdown). */
-void md_parse(md_doc *doc, const char *text, size_t len, int allow_raw_html);
+void md_parse(md_doc *doc, const char *text, size_t len, int flags);
 void md_doc_free(md_doc *doc);
 
 /* Applies the Chinese-text rules above to the tree. */

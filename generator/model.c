@@ -917,6 +917,11 @@ int model_read_body(source *src, const page *p, char **owner, const char **body,
 		diag_error(p->source, 0, 0, "cannot read it again while rendering");
 		return -1;
 	}
+	if (hash64(data, n) != p->content_hash) {
+		diag_error(p->source, 0, 0, "changed while the site was being built: build again");
+		free(data);
+		return -1;
+	}
 	/* The file was validated while loading: skip the front matter lines. */
 	const char *s = data;
 	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)

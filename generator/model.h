@@ -112,7 +112,8 @@ int model_parse_doc_number(const char *s, char **issuer, int *year, long *seq, c
 void model_check_numbers(const site_model *m);
 
 /* Reads the page's file again and returns its Markdown body (caller frees
- * *body via *owner).  0, or -1 after reporting. */
+ * *body via *owner): the bytes that were loaded, which are UTF-8.  0, or -1
+ * after reporting (also when the file changed since it was loaded). */
 int model_read_body(source *src, const page *p, char **owner, const char **body, size_t *len);
 
 #endif

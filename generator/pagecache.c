@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-#define S_MAGIC "jianbao pages 2\n"
+#define S_MAGIC "jianbao pages 3\n"
 
 /* The file: the magic, u64 context, u64 hash64 of the entries, then one
  * entry per file, every part starting at a multiple of 8:

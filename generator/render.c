@@ -108,7 +108,9 @@ static char *S_body_html(render_ctx *r, int page_idx, const page *p, md_doc *kee
 		}
 	}
 	md_doc md = {0};
-	md_parse(&md, body, len, r->o->config->allow_raw_html);
+	/* a page's file was checked to be UTF-8 when it was loaded (and
+	 * model_read_body found the same bytes again) */
+	md_parse(&md, body, len, (r->o->config->allow_raw_html ? MD_RAW_HTML : 0) | (p ? MD_VALID_UTF8 : 0));
 	if (page_idx && p && !p->description) {
 		/* page.summary from this parse, as S_page_summary would make it,
 		 * so the page is not parsed a second time for its description */
@@ -158,7 +160,7 @@ static char *S_page_summary(render_ctx *r, const page *p)
 	if (model_read_body(r->o->src, p, &owner, &body, &len) < 0)
 		return xstrdup("");
 	md_doc md = {0};
-	md_parse(&md, body, len, 0);
+	md_parse(&md, body, len, MD_VALID_UTF8);
 	md_normalize(&md);
 	if (p->title_from_heading)
 		free(md_take_title(&md, 1));
@@ -194,12 +196,15 @@ static const char S_DATA = 'd', S_PAGE = 'p';
 #define S_TEXT(p) (3 * (p)->id + 1)
 #define S_HISTORY(p) (3 * (p)->id + 2)
 
-static int S_record_of(const page *p, const char *key)
+static int S_record_of(const page *p, const char *key, size_t len)
 {
-	if (strcmp(key, "content") == 0 || strcmp(key, "summary") == 0)
-		return S_TEXT(p);
-	if (strcmp(key, "updated") == 0 || strcmp(key, "created") == 0 || strcmp(key, "authors") == 0)
-		return S_HISTORY(p);
+	/* the keys of the text and the history all have seven letters */
+	if (len == 7) {
+		if (memcmp(key, "content", 7) == 0 || memcmp(key, "summary", 7) == 0)
+			return S_TEXT(p);
+		if (memcmp(key, "updated", 7) == 0 || memcmp(key, "created", 7) == 0 || memcmp(key, "authors", 7) == 0)
+			return S_HISTORY(p);
+	}
 	return S_FIELDS(p);
 }
 
@@ -210,8 +215,9 @@ static int S_page_index(lua_State *L)
 		const page *p = lua_touserdata(L, -1);
 		lua_pop(L, 1);
 		if (p) {
-			const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_record_of(p, k));
+			size_t len = 0;
+			const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : "";
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_record_of(p, k, len));
 		}
 		lua_pushvalue(L, 2);
 		if (lua_rawget(L, -2) != LUA_TNIL)

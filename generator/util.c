@@ -392,62 +392,109 @@ uint32_t utf8_last(const char *s, size_t len)
 	return cp;
 }
 
-size_t utf8_length(const char *s, size_t len)
+/* The length of the well-formed UTF-8 sequence at s (at most left bytes,
+ * s[0] >= 0x80), or 0 when there is none: the second byte's range rules
+ * out overlong forms, surrogates and code points past U+10FFFF. */
+static size_t S_utf8_seq(const unsigned char *s, size_t left)
 {
+	unsigned c = s[0], lo = 0x80, hi = 0xBF;
+	size_t n;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		lo = c == 0xE0 ? 0xA0 : 0x80;
+		hi = c == 0xED ? 0x9F : 0xBF;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		lo = c == 0xF0 ? 0x90 : 0x80;
+		hi = c == 0xF4 ? 0x8F : 0xBF;
+	} else {
+		return 0;
+	}
+	if (left < n || s[1] < lo || s[1] > hi || (n > 2 && (s[2] & 0xC0) != 0x80) || (n > 3 && (s[3] & 0xC0) != 0x80))
+		return 0;
+	return n;
+}
+
+/* Eight bytes that are all ASCII. */
+static int S_ascii8(const unsigned char *s)
+{
+	return !(S_le64(s) & 0x8080808080808080ULL);
+}
+
+/* As utf8_decode steps: a well-formed sequence, else one byte. */
+static size_t S_utf8_step(const unsigned char *s, size_t left)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = S_utf8_seq(s, left);
+	return n ? n : 1;
+}
+
+/* Continuation bytes (10xxxxxx) among eight. */
+static int S_continuations8(uint64_t w)
+{
+	return __builtin_popcountll((w >> 7) & ~(w >> 6) & 0x0101010101010101ULL);
+}
+
+size_t utf8_length(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
 	size_t n = 0, i = 0;
-	uint32_t cp;
+	if (utf8_valid(str, len, NULL)) {
+		/* well-formed: one code point per byte that does not continue one */
+		for (; len - i >= 8; i += 8)
+			n += 8 - (size_t)S_continuations8(S_le64(s + i));
+		for (; i < len; i++)
+			n += (s[i] & 0xC0) != 0x80;
+		return n;
+	}
 	while (i < len) {
-		i += utf8_decode(s + i, len - i, &cp);
+		i += S_utf8_step(s + i, len - i);
 		n++;
 	}
 	return n;
 }
 
-size_t utf8_offset(const char *s, size_t len, size_t n)
+size_t utf8_offset(const char *str, size_t len, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
-	uint32_t cp;
 	while (i < len && n > 0) {
-		i += utf8_decode(s + i, len - i, &cp);
+		i += S_utf8_step(s + i, len - i);
 		n--;
 	}
 	return i;
 }
+
+/* Lead bytes of three-byte sequences without a limit on the second byte. */
+static const unsigned char S_plain3[256] = {[0xE1] = 1, [0xE2] = 1, [0xE3] = 1, [0xE4] = 1, [0xE5] = 1, [0xE6] = 1,
+                                            [0xE7] = 1, [0xE8] = 1, [0xE9] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1,
+                                            [0xEE] = 1, [0xEF] = 1};
 
 int utf8_valid(const char *str, size_t len, size_t *bad)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < len) {
-		/* eight ASCII bytes at a time */
-		if (len - i >= 8 && !(S_le64(s + i) & 0x8080808080808080ULL)) {
+		if (len - i >= 8 && S_ascii8(s + i)) {
 			i += 8;
 			continue;
 		}
-		unsigned c = s[i];
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		/* the second byte's range rules out overlong forms, surrogates and
-		 * code points past U+10FFFF */
-		size_t n;
-		unsigned lo = 0x80, hi = 0xBF;
-		if (c >= 0xC2 && c <= 0xDF) {
-			n = 2;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 3;
-			lo = c == 0xE0 ? 0xA0 : 0x80;
-			hi = c == 0xED ? 0x9F : 0xBF;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 4;
-			lo = c == 0xF0 ? 0x90 : 0x80;
-			hi = c == 0xF4 ? 0x8F : 0xBF;
-		} else {
-			break;
-		}
-		if (len - i < n || s[i + 1] < lo || s[i + 1] > hi || (n > 2 && (s[i + 2] & 0xC0) != 0x80) ||
-		    (n > 3 && (s[i + 3] & 0xC0) != 0x80))
+		/* most Chinese text: a run of three-byte characters led by E1…EC,
+		 * EE or EF, whose second byte may be any continuation byte */
+		size_t at = i;
+		while (len - i >= 3 && S_plain3[s[i]] && ((s[i + 1] ^ 0x80) | (s[i + 2] ^ 0x80)) < 0x40)
+			i += 3;
+		if (i != at)
+			continue;
+		size_t n = S_utf8_seq(s + i, len - i);
+		if (!n)
 			break;
 		i += n;
 	}

@@ -268,6 +268,69 @@ TEST(cached_pages_equal_parsed_pages)
 	free(glob);
 }
 
+/* Enough files for several threads: their messages still come in the
+ * order of the files. */
+TEST(many_files_report_in_file_order)
+{
+	remove_tree(S_dir);
+	char rel[64], text[160];
+	for (int i = 0; i < 300; i++) {
+		snprintf(rel, sizeof rel, "content/bulletins/%d/%02d.md", 1700 + i / 12, i % 12 + 1);
+		if (i % 37 == 5)
+			snprintf(text, sizeof text, "---\ntitle: 第%d\nissue: x%d\ntotal: %d\ndate: %d-%02d-01\n---\n", i, i, i + 1,
+			         1700 + i / 12, i % 12 + 1);
+		else
+			snprintf(text, sizeof text, "---\ntitle: 第%d\nissue: %d\ntotal: %d\ndate: %d-%02d-01\n---\n正文\n", i,
+			         i % 12 + 1, i + 1, 1700 + i / 12, i % 12 + 1);
+		S_write(rel, text);
+	}
+	site_model m;
+	int errors = S_load(&m);
+	CHECK_INT(errors, 8);
+	/* the files with errors, as the messages name them, in byte order */
+	buf want = BUF_INIT;
+	for (int i = 0; i < 300; i++)
+		if (i % 37 == 5)
+			buf_printf(&want, "content/bulletins/%d/%02d.md:3:8: error: 'issue' must be a whole number, got \"x%d\"\n",
+			           1700 + i / 12, i % 12 + 1, i);
+	CHECK_STR(buf_cstr(&S_diag), buf_cstr(&want));
+	CHECK_INT(m.nbulletins, 292);
+	buf_free(&want);
+	model_free(&m);
+}
+
+TEST(body_read_again_must_be_the_bytes_loaded)
+{
+	remove_tree(S_dir);
+	S_write("content/bulletins/2024/01.md", "---\ntitle: 甲\nissue: 1\ntotal: 46\ndate: 2024-01-11\n---\n正文\n");
+	source_options so = {.repo_dir = S_dir, .no_git = 1};
+	source *src = source_open(&so);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	strmap none = STRMAP_INIT;
+	model_options mo = {.content_dir = "content", .history = &none};
+	site_model m;
+	buf_truncate(&S_diag, 0);
+	diag_reset();
+	diag_capture(&S_diag);
+	CHECK_INT(model_load(&m, src, &mo), 0);
+	char *owner = NULL;
+	const char *body = NULL;
+	size_t len = 0;
+	CHECK_INT(model_read_body(src, m.bulletins[0], &owner, &body, &len), 0);
+	CHECK(body && len == strlen("正文\n") && memcmp(body, "正文\n", len) == 0);
+	free(owner);
+	S_write("content/bulletins/2024/01.md", "---\ntitle: 甲\nissue: 1\ntotal: 46\ndate: 2024-01-11\n---\n改过\n");
+	owner = NULL;
+	CHECK_INT(model_read_body(src, m.bulletins[0], &owner, &body, &len), -1);
+	CHECK(owner == NULL);
+	diag_capture(NULL);
+	CHECK_CONTAINS(S_diag.ptr, "content/bulletins/2024/01.md: error: changed while the site was being built: build again");
+	model_free(&m);
+	source_free(src);
+}
+
 int main(void)
 {
 	h_suite = "model";
@@ -281,6 +344,8 @@ int main(void)
 	RUN(slug_override_is_validated);
 	RUN(drafts_and_invalid_utf8);
 	RUN(cached_pages_equal_parsed_pages);
+	RUN(many_files_report_in_file_order);
+	RUN(body_read_again_must_be_the_bytes_loaded);
 	remove_tree(S_dir);
 	buf_free(&S_diag);
 	return HARNESS_DONE();

@@ -122,6 +122,16 @@ TEST(utf8_validation_agrees_with_decoding)
 		int v = utf8_valid((const char *)b, len, &bad), r = ref_valid(b, len, &ref_bad);
 		if (v != r || (!v && bad != ref_bad))
 			mismatches++;
+		/* lengths and offsets count as utf8_decode steps */
+		size_t chars = 0;
+		for (size_t i = 0; i < len; chars++) {
+			uint32_t cp;
+			i += utf8_decode((const char *)b + i, len - i, &cp);
+			if (utf8_offset((const char *)b, len, chars + 1) != i)
+				mismatches++;
+		}
+		if (utf8_length((const char *)b, len) != chars)
+			mismatches++;
 	}
 	CHECK_INT(mismatches, 0);
 	const char *text = "工作简报 2024年第1期 总第46期：安徽继续教育网络园区";
