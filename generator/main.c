@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "collections.h"
@@ -193,6 +194,46 @@ static int S_history_wait(void *ctx)
 	return j->rc;
 }
 
+/* The files an output was given, with their states, for the stamp. */
+typedef struct written_files {
+	stamp_file *files;
+	struct stat *states;
+	unsigned char *known;
+	size_t n, cap;
+} written_files;
+
+static void S_note_file(void *ctx, const char *rel, const struct stat *st)
+{
+	written_files *w = ctx;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 1024;
+		w->files = xrealloc(w->files, w->cap * sizeof *w->files);
+		w->states = xrealloc(w->states, w->cap * sizeof *w->states);
+		w->known = xrealloc(w->known, w->cap);
+	}
+	w->files[w->n].rel = xstrdup(rel);
+	w->known[w->n] = st != NULL;
+	if (st)
+		w->states[w->n] = *st;
+	w->n++;
+}
+
+/* Points each file at its state, once all are noted. */
+static void S_written_done(written_files *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		w->files[i].st = w->known[i] ? &w->states[i] : NULL;
+}
+
+static void S_written_free(written_files *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->files[i].rel);
+	free(w->files);
+	free(w->states);
+	free(w->known);
+}
+
 static int S_build(const build_args *a)
 {
 	double t0 = S_now();
@@ -364,17 +405,27 @@ static int S_build(const build_args *a)
 	}
 	strvec changed = STRVEC_INIT;
 	int same_files = output_changed_files(out, &changed) == 0;
+	/* a new output holds just the files written, whose states are known */
+	written_files wf = {0};
+	if (!update && record) {
+		output_each_written(out, S_note_file, &wf);
+		S_written_done(&wf);
+	}
 	if (output_commit(out) < 0) {
 		strvec_free(&changed);
+		S_written_free(&wf);
 		out = NULL;
 		goto done;
 	}
 	deps_save(dp);
 	if (same_files)
 		stamp_record_changed(record, &changed);
+	else if (!update)
+		stamp_record_files(record, wf.files, wf.n);
 	else
 		stamp_record(record);
 	strvec_free(&changed);
+	S_written_free(&wf);
 	diag_stage("publish");
 	out = NULL;
 	char made[64] = "";

@@ -16,7 +16,7 @@
 struct output {
 	char *dir;     /* the final folder */
 	char *staging; /* the sibling being written */
-	strmap written; /* rel → origin (owned string) */
+	strmap written; /* rel → wfile */
 	strmap reserved; /* rel → origin: written later, possibly by another process */
 	strmap dirs;    /* folders already made below the staging folder */
 	size_t count;
@@ -34,6 +34,26 @@ struct output {
  * removed before the swap.  A large site then costs no mass removal and
  * creation of files on every build. */
 static output *S_current;
+
+/* A file of this build: where it came from, and its state once written. */
+typedef struct wfile {
+	struct stat st;
+	int has_st;
+	char origin[];
+} wfile;
+
+static wfile *S_wfile(const char *origin, const struct stat *st)
+{
+	if (!origin)
+		origin = "(generated)";
+	size_t n = strlen(origin) + 1;
+	wfile *w = xmalloc(sizeof *w + n);
+	memcpy(w->origin, origin, n);
+	w->has_st = st != NULL;
+	if (st)
+		w->st = *st;
+	return w;
+}
 
 static void S_free(output *o);
 
@@ -212,7 +232,8 @@ static int S_claim(output *o, const char *rel, const char *origin)
 		diag_error(origin, 0, 0, "output path '%s' is not a safe relative path (no '..', no absolute paths)", rel);
 		return -1;
 	}
-	const char *prev = strmap_get(&o->written, rel);
+	const wfile *w = strmap_get(&o->written, rel);
+	const char *prev = w ? w->origin : NULL;
 	const char *held = strmap_get(&o->reserved, rel);
 	if (!prev && held && strcmp(held, origin ? origin : "(generated)") != 0)
 		prev = held;
@@ -240,23 +261,25 @@ void output_add_count(output *o, size_t n)
 	o->count += n;
 }
 
-void output_each_written(const output *o, void (*fn)(void *ctx, const char *rel), void *ctx)
+void output_each_written(const output *o, void (*fn)(void *ctx, const char *rel, const struct stat *st), void *ctx)
 {
 	for (size_t i = 0; i < o->written.cap; i++)
-		if (o->written.slots[i].key)
-			fn(ctx, o->written.slots[i].key);
+		if (o->written.slots[i].key) {
+			const wfile *w = o->written.slots[i].value;
+			fn(ctx, o->written.slots[i].key, w->has_st ? &w->st : NULL);
+		}
 }
 
-void output_note_written(output *o, const char *rel, const char *origin)
+void output_note_written(output *o, const char *rel, const char *origin, const struct stat *st)
 {
 	if (!strmap_get(&o->written, rel))
-		strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
+		strmap_put(&o->written, rel, S_wfile(origin, st));
 }
 
 /* A file of the reused folder: 1 when it holds exactly data, 0 when it is
  * a regular file of its own that may be rewritten in place, -1 when it must
  * be replaced (a folder, or a file linked from elsewhere). */
-static int S_same_bytes(const char *full, const void *data, size_t len)
+static int S_same_bytes(const char *full, const void *data, size_t len, struct stat *out)
 {
 	int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -264,6 +287,8 @@ static int S_same_bytes(const char *full, const void *data, size_t len)
 	struct stat st;
 	int rc = -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+		if (out)
+			*out = st;
 		rc = 0;
 		if ((size_t)st.st_size == len) {
 			char *have = xmalloc(len ? len : 1);
@@ -295,7 +320,8 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 		return 0;
 	if (S_claim(o, rel, origin) < 0)
 		return -1;
-	strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
+	wfile *w = S_wfile(origin, NULL);
+	strmap_put(&o->written, rel, w);
 
 	char *full = path_join(o->staging, rel);
 	char *slash = strrchr(full, '/');
@@ -310,7 +336,7 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 	int fd = -1;
 	if (o->update && strmap_get(&o->old, rel)) {
 		char *live = path_join(o->dir, rel);
-		int same = S_same_bytes(live, data, len);
+		int same = S_same_bytes(live, data, len, NULL);
 		free(live);
 		if (same > 0) {
 			free(full);
@@ -321,8 +347,9 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 	if (o->update)
 		strvec_push_copy(&o->moves, rel);
 	if (o->reused && strmap_get(&o->old, rel)) {
-		int same = S_same_bytes(full, data, len);
+		int same = S_same_bytes(full, data, len, &w->st);
 		if (same > 0) {
+			w->has_st = 1;
 			free(full);
 			o->count++;
 			return 0;
@@ -350,7 +377,8 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 		free(full);
 		return -1;
 	}
-	if (fd_write_all(fd, data, len) < 0 || close(fd) < 0) {
+	/* its state as the stamp records it: closing changes none of it */
+	if (fd_write_all(fd, data, len) < 0 || (w->has_st = fstat(fd, &w->st) == 0, close(fd) < 0)) {
 		diag_error(origin, 0, 0, "cannot write %s: %s", rel, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -399,7 +427,7 @@ int output_keep(output *o, const char *rel, const char *origin)
 {
 	if (S_claim(o, rel, origin) < 0)
 		return -1;
-	strmap_put(&o->written, rel, xstrdup(origin ? origin : "(generated)"));
+	strmap_put(&o->written, rel, S_wfile(origin, NULL));
 	o->count++;
 	o->kept++;
 	return 0;

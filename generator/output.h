@@ -48,10 +48,13 @@ int output_write_file(output *o, const char *rel, const void *data, size_t len, 
 int output_reserve(output *o, const char *rel, const char *origin);
 /* Counts n files that another process wrote into the staging folder. */
 void output_add_count(output *o, size_t n);
-/* Calls fn for every path written (or noted) so far. */
-void output_each_written(const output *o, void (*fn)(void *ctx, const char *rel), void *ctx);
-/* Records that another process wrote rel, so that it is kept. */
-void output_note_written(output *o, const char *rel, const char *origin);
+/* Calls fn for every path written (or noted) so far, with the file's
+ * state (lstat) as it was made, or NULL when it is not known. */
+struct stat;
+void output_each_written(const output *o, void (*fn)(void *ctx, const char *rel, const struct stat *st), void *ctx);
+/* Records that another process wrote rel (its state: st, or NULL), so
+ * that it is kept. */
+void output_note_written(output *o, const char *rel, const char *origin, const struct stat *st);
 /* Number of files written so far. */
 size_t output_count(const output *o);
 /* Swaps the staging folder in and frees o.  0, or -1 after reporting (the

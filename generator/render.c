@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1858,9 +1859,13 @@ static void S_split_workers(render_ctx *r)
 	r->jobs = started; /* shares are fixed from here on */
 }
 
-static void S_add_path(void *ctx, const char *rel)
+/* A path written, then 1 and its state, or 0 when its state is unknown. */
+static void S_add_path(void *ctx, const char *rel, const struct stat *st)
 {
 	buf_put(ctx, rel, strlen(rel) + 1);
+	buf_putc(ctx, st ? 1 : 0);
+	if (st)
+		buf_put(ctx, (const char *)st, sizeof *st);
 }
 
 /* In another worker: reports (counts, then every path it wrote) and exits.
@@ -1913,7 +1918,12 @@ static void S_join_workers(render_ctx *r)
 				at += len + 1;
 				if (len == 0)
 					break;
-				output_note_written(r->o->out, rel, "(another worker)");
+				struct stat st;
+				int has = at < msg.len && msg.ptr[at] == 1 && msg.len - at - 1 >= sizeof st;
+				if (has)
+					memcpy(&st, msg.ptr + at + 1, sizeof st);
+				at += 1 + (has ? sizeof st : 0);
+				output_note_written(r->o->out, rel, "(another worker)", has ? &st : NULL);
 			}
 			/* and the notes of the outputs it made */
 			if (at <= msg.len)

@@ -444,6 +444,97 @@ void stamp_record(stamp *s)
 	buf_free(&b);
 }
 
+/* Paths in the order of a walk: '/' before every other byte, so that a
+ * folder's entries come right after it. */
+static int S_cmp_walk(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)((const stamp_file *)a)->rel;
+	const unsigned char *y = (const unsigned char *)((const stamp_file *)b)->rel;
+	for (; *x && *x == *y; x++, y++)
+		;
+	unsigned cx = *x == '/' ? 1 : *x ? *x + 1u : 0, cy = *y == '/' ? 1 : *y ? *y + 1u : 0;
+	return (cx > cy) - (cx < cy);
+}
+
+/* One entry of the walk: name and the state of path (below root). */
+static void S_put_entry(buf *b, int root, const char *path, const char *name, size_t len, const struct stat *known)
+{
+	struct stat st;
+	if (!known) {
+		if (fstatat(root, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			memset(&st, 0, sizeof st); /* gone: the next build's check fails */
+		known = &st;
+	}
+	entry_state rec = S_state(known);
+	buf_put(b, name, len);
+	buf_putc(b, '\0');
+	buf_put(b, (const char *)&rec, sizeof rec);
+}
+
+void stamp_record_files(stamp *s, stamp_file *files, size_t n)
+{
+	if (!s || s->racy)
+		return;
+	int root = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (root < 0 || fstat(root, &st) < 0) {
+		if (root >= 0)
+			close(root);
+		stamp_record(s);
+		return;
+	}
+	qsort(files, n, sizeof *files, S_cmp_walk);
+	buf b = BUF_INIT;
+	uint64_t head = s->head.len;
+	buf_put(&b, (const char *)&head, 8);
+	buf_put(&b, s->head.ptr, s->head.len);
+	/* as S_walk writes it: the folder, ".", then its entries depth first,
+	 * each folder's ending with an empty name */
+	buf_puts(&b, s->out_dir);
+	buf_putc(&b, '\0');
+	S_line(&b, ".", &st);
+	const char *prev = "";
+	size_t prev_depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *rel = files[i].rel;
+		if (i && strcmp(rel, prev) == 0)
+			continue;
+		/* the folders both paths are in stay open */
+		size_t common = 0, depth = 0;
+		for (size_t k = 0;; k++) {
+			if (rel[k] != prev[k])
+				break;
+			if (rel[k] == '/')
+				common++;
+			if (!rel[k])
+				break;
+		}
+		for (; prev_depth > common; prev_depth--)
+			buf_putc(&b, '\0');
+		/* open the folders below them, then the file */
+		const char *part = rel;
+		for (const char *p = rel; *p; p++) {
+			if (*p != '/')
+				continue;
+			if (depth++ >= common) {
+				char *dir = xstrndup(rel, (size_t)(p - rel));
+				S_put_entry(&b, root, dir, part, (size_t)(p - part), NULL);
+				free(dir);
+				prev_depth++;
+			}
+			part = p + 1;
+		}
+		S_put_entry(&b, root, rel, part, strlen(part), files[i].st);
+		prev = rel;
+	}
+	for (; prev_depth > 0; prev_depth--)
+		buf_putc(&b, '\0');
+	buf_putc(&b, '\0');
+	close(root);
+	file_write_atomic(s->file, b.ptr, b.len); /* without it, the next build just builds */
+	buf_free(&b);
+}
+
 void stamp_free(stamp *s)
 {
 	if (!s)

@@ -35,6 +35,16 @@ uint64_t stamp_inputs_hash(const stamp *s);
 const char *stamp_output_dir(const stamp *s);
 /* Records the state read by stamp_begin and the output as it is now. */
 void stamp_record(stamp *s);
+/* A file of the output, relative to it, and its state when known (NULL:
+ * it is looked up). */
+struct stat;
+typedef struct stamp_file {
+	char *rel;
+	const struct stat *st;
+} stamp_file;
+/* Like stamp_record for an output that holds exactly files (and the
+ * folders they are in), sorted here: no folder is read. */
+void stamp_record_files(stamp *s, stamp_file *files, size_t n);
 /* Like stamp_record after a build that changed only the files changed
  * (relative paths) of an output found intact: only their state and their
  * folders' is read again. */
