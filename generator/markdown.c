@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "markdown.h"
 
 #include <cmark-gfm-core-extensions.h>
@@ -19,6 +20,23 @@ static int S_options(int flags)
 	return opts;
 }
 
+/* Whether an extension can change the parse of text at all: a table needs
+ * a '|', a strikethrough a '~', an autolink "www." or an ASCII ':' or '@',
+ * and the tag filter a '<'.  Without them the extension would only cost
+ * time (the autolink one looks at every text node). */
+static int S_may_use(const char *ext, const char *text, size_t len)
+{
+	if (strcmp(ext, "table") == 0)
+		return memchr(text, '|', len) != NULL;
+	if (strcmp(ext, "strikethrough") == 0)
+		return memchr(text, '~', len) != NULL;
+	if (strcmp(ext, "autolink") == 0)
+		return memchr(text, ':', len) || memchr(text, '@', len) || memmem(text, len, "www.", 4);
+	if (strcmp(ext, "tagfilter") == 0)
+		return memchr(text, '<', len) != NULL;
+	return 1;
+}
+
 void md_prepare(void)
 {
 	cmark_gfm_core_extensions_ensure_registered();
@@ -31,7 +49,7 @@ void md_parse(md_doc *doc, const char *text, size_t len, int flags)
 	doc->parser = cmark_parser_new(S_options(flags));
 	for (size_t i = 0; i < JB_ARRAY_LEN(S_extensions); i++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(S_extensions[i]);
-		if (ext)
+		if (ext && S_may_use(S_extensions[i], text, len))
 			cmark_parser_attach_syntax_extension(doc->parser, ext);
 	}
 	cmark_parser_feed(doc->parser, text, len);

@@ -2296,16 +2296,20 @@ int render_site(const render_options *o)
 	S_find_kept_volumes(&r);
 
 	if (!r.failed) {
-		S_push_special(&r, "home", o->config->title, "/");
-		S_render_page(&r, "home", "index.html", "(home page)");
-		if (!r.failed) {
-			S_push_special(&r, "archive", "工作简报", "/bulletins/");
-			S_render_page(&r, "archive", "bulletins/index.html", "(bulletin archive)");
-		}
-		diag_stage("home, archive");
 		if (!r.failed)
 			S_split_workers(&r);
 		diag_stage("workers");
+		/* the home page and the archive by the last worker: the first
+		 * one makes the pages that wait for all the others */
+		if (!r.failed && r.worker == r.jobs - 1) {
+			S_push_special(&r, "home", o->config->title, "/");
+			S_render_page(&r, "home", "index.html", "(home page)");
+			if (!r.failed) {
+				S_push_special(&r, "archive", "工作简报", "/bulletins/");
+				S_render_page(&r, "archive", "bulletins/index.html", "(bulletin archive)");
+			}
+			diag_stage("home, archive");
+		}
 		if (!r.failed)
 			S_render_list(&r, "bulletins", "bulletin");
 		diag_stage("bulletins");

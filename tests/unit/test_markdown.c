@@ -94,6 +94,20 @@ TEST(gfm_extensions)
 	CHECK_CONTAINS(h, "<del>删</del>");
 	CHECK_CONTAINS(h, "<a href=\"https://example.org\">https://example.org</a>");
 	free(h);
+	/* each extension alone, in text without the others' characters */
+	h = S_html("见 www.ahjxjy.cn 与 office@ahjxjy.cn。\n", 0);
+	CHECK_CONTAINS(h, "<a href=\"http://www.ahjxjy.cn\">www.ahjxjy.cn</a>");
+	CHECK_CONTAINS(h, "<a href=\"mailto:office@ahjxjy.cn\">office@ahjxjy.cn</a>");
+	free(h);
+	h = S_html("| 甲 |\n|---|\n| 乙 |\n", 0);
+	CHECK_CONTAINS(h, "<td>乙</td>");
+	free(h);
+	h = S_html("~~旧~~新\n", 0);
+	CHECK_CONTAINS(h, "<del>旧</del>新");
+	free(h);
+	h = S_html("<script>x</script>\n", 1);
+	CHECK_CONTAINS(h, "&lt;script>");
+	free(h);
 }
 
 TEST(title_from_first_heading)
