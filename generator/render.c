@@ -209,6 +209,9 @@ static int S_record_of(const page *p, const char *key, size_t len)
 	return S_FIELDS(p);
 }
 
+static int S_lazy_field(lua_State *L, const page *p, const char *key);
+static page *S_page_of(lua_State *L, int idx);
+
 static int S_page_index(lua_State *L)
 {
 	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
@@ -227,21 +230,66 @@ static int S_page_index(lua_State *L)
 	}
 	lua_pop(L, 1);
 	const char *key = lua_tostring(L, 2);
-	if (key && strcmp(key, "doc") == 0)
+	if (!key)
+		return 0;
+	if (strcmp(key, "doc") == 0)
 		return hooks_push_doc(L, 1);
-	int params = key && strcmp(key, "params") == 0;
-	if (!key || (!params && strcmp(key, "summary") != 0 && strcmp(key, "content") != 0))
+	if (strcmp(key, "params") != 0 && strcmp(key, "summary") != 0 && strcmp(key, "content") != 0)
 		return 0;
 	lua_getfield(L, LUA_REGISTRYINDEX, S_PTRS_KEY);
 	lua_pushvalue(L, 1);
 	lua_rawget(L, -2);
 	const page *p = lua_touserdata(L, -1);
 	lua_pop(L, 2);
+	return S_lazy_field(L, p, key);
+}
+
+/* The data table of a page (the page table itself when it is no proxy),
+ * pushed. */
+static void S_push_data(lua_State *L, int idx)
+{
+	if (lua_rawgetp(L, idx, &S_DATA) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, idx);
+	}
+}
+
+/* __index of a data table, which the page being rendered reads directly:
+ * its own fields are noted already, so only the fields made on demand
+ * are left. */
+static int S_data_index(lua_State *L)
+{
+	const char *key = lua_tostring(L, 2);
+	if (!key)
+		return 0;
+	if (strcmp(key, "doc") == 0)
+		return hooks_push_doc(L, 1);
+	if (strcmp(key, "params") != 0 && strcmp(key, "summary") != 0 && strcmp(key, "content") != 0)
+		return 0;
+	lua_rawgetp(L, 1, &S_PAGE);
+	const page *p = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return S_lazy_field(L, p, key);
+}
+
+/* A page's proxy and its data table are the same page. */
+static int S_page_eq(lua_State *L)
+{
+	S_push_data(L, 1);
+	S_push_data(L, 2);
+	lua_pushboolean(L, lua_rawequal(L, -1, -2));
+	return 1;
+}
+
+/* params (the front matter as a table, made when first asked for: most
+ * pages' tables never need it), summary (kept) and content (not kept, so
+ * lists do not hold every page's HTML) of the table at 1, for p. */
+static int S_lazy_field(lua_State *L, const page *p, const char *key)
+{
+	int params = strcmp(key, "params") == 0;
 	if (!p)
 		return 0;
 	if (params) {
-		/* the front matter as a table, made when first asked for: most
-		 * pages' tables never need it */
 		if (p->meta)
 			S_push_yval(L, p->meta);
 		else
@@ -443,6 +491,8 @@ static void S_push_page_table(render_ctx *r, page *p)
 	if (r->dp) {
 		lua_pushlightuserdata(L, p);
 		lua_rawsetp(L, -2, &S_PAGE);
+		luaL_getmetatable(L, "jianbao.page_data");
+		lua_setmetatable(L, -2);
 		lua_createtable(L, 0, 1);
 		lua_insert(L, -2);
 		lua_rawsetp(L, -2, &S_DATA);
@@ -487,8 +537,21 @@ static void S_build_site_tables(render_ctx *r)
 		lua_pushlightuserdata(L, r->dp);
 		lua_pushcclosure(L, S_page_pairs, 1);
 		lua_setfield(L, -2, "__pairs");
+		lua_pushcfunction(L, S_page_eq);
+		lua_setfield(L, -2, "__eq");
 	}
 	lua_pop(L, 1);
+	if (r->dp) {
+		luaL_newmetatable(L, "jianbao.page_data");
+		lua_pushcfunction(L, S_data_index);
+		lua_setfield(L, -2, "__index");
+		lua_pushlightuserdata(L, NULL); /* nothing to note */
+		lua_pushcclosure(L, S_page_pairs, 1);
+		lua_setfield(L, -2, "__pairs");
+		lua_pushcfunction(L, S_page_eq);
+		lua_setfield(L, -2, "__eq");
+		lua_pop(L, 1);
+	}
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, S_PAGES_KEY);
 	lua_newtable(L);
@@ -1155,7 +1218,12 @@ static int S_render_page(render_ctx *r, const char *layout_name, const char *rel
 		return output_keep(r->o->out, rel, origin);
 	}
 	deps_begin(r->dp, -1);
-	lua_pushvalue(L, page_idx);
+	/* what the page being made reads of itself is noted already (all of
+	 * it): it reads its fields directly */
+	if (r->dp && S_page_of(L, page_idx))
+		S_push_data(L, page_idx);
+	else
+		lua_pushvalue(L, page_idx);
 	tpl_set(r->tpl, "page");
 	char *layout = xasprintf("layouts/%s.html", layout_name);
 	buf inner = BUF_INIT, html = BUF_INIT;

@@ -301,3 +301,27 @@ fi
 expect_contains "theme without year and tag layouts: tags stay plain text" "$WORK/plain.out/bulletins/2024/01/index.html" '<li>AI</li>'
 expect_not_contains "theme without year and tag layouts: no year crumb" "$WORK/plain.out/bulletins/2024/01/index.html" 'href="/bulletins/2024/"'
 expect_not_contains "theme without year and tag layouts: no links to missing pages" "$WORK/plain.out/sitemap.xml" '/tags/'
+
+# ---- the page being made is the same page as in the lists: ==, params,
+# summary and pairs() as on any page table ----
+e=$WORK/selfpage
+new_repo "$e"
+bulletin "$e/content/bulletins/2024/01.md" 2024 1 46 2024-01-11 "甲"
+bulletin "$e/content/bulletins/2024/02.md" 2024 2 47 2024-02-21 "乙"
+sed -i 's/^tags: .*/tags: [学分银行]\nnote_extra: 附记/' "$e/content/bulletins/2024/02.md"
+mkdir -p "$e/themes"
+cp -R "$THEMES_DIR/default" "$e/themes/probe"
+cat >>"$e/themes/probe/layouts/bulletin.html" <<'HTML'
+{% local n, keys = 0, {} %}
+{% for _, b in ipairs(site.bulletins) do if b == page and page == b then n = n + 1 end end %}
+{% for k in pairs(page) do if type(k) ~= "string" then keys[#keys + 1] = type(k) end end %}
+<p class="probe">same:{{ n }} hidden:{{ #keys }} next-same:{{ page.next ~= nil and page.next == site.bulletins[1] }} extra:{{ page.params.note_extra or "-" }} summary:{{ page.summary ~= nil }}</p>
+HTML
+sed -i 's/^  title = "测试站点",/  title = "测试站点", theme = "probe",/' "$e/content/site.lua"
+git_commit "$e" 2024-02-22T09:00:00+08:00 "probe theme"
+(cd "$e" && "$JIANBAO" build --out "$WORK/selfpage.out") >"$WORK/selfpage.log" 2>&1
+expect_status "the page being made: builds" 0 $?
+expect_contains "the page being made: equal to itself in site.bulletins, keys as on any page" \
+	"$WORK/selfpage.out/bulletins/2024/02/index.html" '<p class="probe">same:1 hidden:0 next-same:false extra:附记 summary:true</p>'
+expect_contains "the page being made: its neighbour is the list's page" \
+	"$WORK/selfpage.out/bulletins/2024/01/index.html" '<p class="probe">same:1 hidden:0 next-same:true extra:- summary:true</p>'
