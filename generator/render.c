@@ -1830,7 +1830,11 @@ static const char *const S_shared_lists[] = {"bulletins", "years", "pages", "tag
 static int S_reserve_outputs(render_ctx *r)
 {
 	lua_State *L = r->L;
-	int rc = 0;
+	/* first what one worker makes after the split, so that a page mapping
+	 * to the same file is the one reported */
+	int rc = output_reserve(r->o->out, "index.html", "(home page)");
+	if (rc == 0)
+		rc = output_reserve(r->o->out, "bulletins/index.html", "(bulletin archive)");
 	for (size_t k = 0; k < JB_ARRAY_LEN(S_shared_lists) && rc == 0; k++) {
 		config_push_site(L);
 		lua_getfield(L, -1, S_shared_lists[k]);
