@@ -234,6 +234,17 @@ static void S_written_free(written_files *w)
 	free(w->known);
 }
 
+/* Waits for the walk, which is not needed after all: what it found is
+ * not reported. */
+static void S_history_discard(history_job *j)
+{
+	if (j->started && !j->joined) {
+		pthread_join(j->thread, NULL);
+		j->joined = 1;
+		buf_free(&j->diag);
+	}
+}
+
 static int S_build(const build_args *a)
 {
 	double t0 = S_now();
@@ -265,7 +276,13 @@ static int S_build(const build_args *a)
 	int intact = 0;
 	deps *dp = NULL;
 	int update = 0;
-	history_job hj = {0};
+	/* from a worktree the files are read without git: the history is
+	 * walked meanwhile, from the start (a build that turns out to be up to
+	 * date reads the walk its last build stored) */
+	strmap history = STRMAP_INIT;
+	history_job hj = {.src = src, .content = content, .map = &history};
+	if (source_workdir(src) && source_is_git(src) && pthread_create(&hj.thread, NULL, S_history_thread, &hj) == 0)
+		hj.started = 1;
 	if (!a->check_only) {
 		const char *sde = getenv("SOURCE_DATE_EPOCH"), *themes = getenv("JIANBAO_THEMES");
 		char *settings = xasprintf("%s content=%s rev=%s drafts=%d pdf=%d base_url=%s sde=%s themes=%s",
@@ -276,6 +293,8 @@ static int S_build(const build_args *a)
 		if (stamp_fresh(record)) {
 			diag_note("%s/ is up to date: nothing changed since it was built from %s (%.2f s)", out_dir,
 			          source_describe(src), S_now() - t0);
+			S_history_discard(&hj);
+			source_history_free(&history);
 			stamp_free(record);
 			source_free(src);
 			return 0;
@@ -287,7 +306,6 @@ static int S_build(const build_args *a)
 	lua_State *L = NULL;
 	theme *th = NULL;
 	site_model model = {0};
-	strmap history = STRMAP_INIT;
 	site_config cfg = {0};
 	output *out = NULL;
 	hooks *hk = NULL;
@@ -319,12 +337,7 @@ static int S_build(const build_args *a)
 	diag_stage("config");
 	tsite.base_url = cfg.base_url;
 	tsite.base_path = cfg.base_path;
-	/* from a worktree the files are read without git: the history is
-	 * walked meanwhile */
-	hj = (history_job){.src = src, .content = content, .map = &history};
-	if (source_workdir(src) && source_is_git(src) && pthread_create(&hj.thread, NULL, S_history_thread, &hj) == 0)
-		hj.started = 1;
-	else if (source_history(src, content, &history) < 0)
+	if (!hj.started && source_history(src, content, &history) < 0)
 		goto done;
 	diag_stage("history");
 	if (collections_load(&coll, L, src, content) < 0)

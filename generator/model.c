@@ -1,9 +1,12 @@
+#define _GNU_SOURCE
 #include "model.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -446,6 +449,7 @@ typedef struct load_pool {
 	load_job *jobs;
 	size_t njobs;
 	atomic_size_t next;
+	int yield; /* the helper threads yield to the history walk */
 } load_pool;
 
 /* Loads the files not taken yet; each one's messages are kept with it, so
@@ -474,6 +478,18 @@ static void *S_load_files(void *arg)
 	return NULL;
 }
 
+/* A helper thread: while the history is walked in a thread of its own,
+ * whatever CPU the walk wants goes to it first.  The first thread reads
+ * files at full speed all along, so the walk, which the pages wait for, is
+ * not slowed by more threads than CPUs; the helpers take up the rest. */
+static void *S_load_files_helper(void *arg)
+{
+	load_pool *lp = arg;
+	if (lp->yield)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	return S_load_files(arg);
+}
+
 /* Below this many files, one thread reads them all. */
 enum { S_FILES_PER_THREAD = 64, S_MAX_THREADS = 8 };
 
@@ -488,7 +504,7 @@ static void S_load_all(load_pool *lp)
 	pthread_t threads[S_MAX_THREADS];
 	size_t started = 0;
 	for (size_t t = 1; t < n; t++)
-		if (pthread_create(&threads[started], NULL, S_load_files, lp) == 0)
+		if (pthread_create(&threads[started], NULL, S_load_files_helper, lp) == 0)
 			started++;
 	S_load_files(lp);
 	for (size_t t = 0; t < started; t++)
@@ -732,7 +748,7 @@ int model_load(site_model *m, source *src, const model_options *opts)
 	} kinds[] = {{"bulletins", PAGE_BULLETIN}, {"documents", PAGE_DOCUMENT}, {"pages", PAGE_PLAIN}};
 	char *dirs[JB_ARRAY_LEN(kinds)] = {0};
 	strvec files[JB_ARRAY_LEN(kinds)] = {STRVEC_INIT, STRVEC_INIT, STRVEC_INIT};
-	load_pool lp = {.src = src, .opts = opts, .pc = pc};
+	load_pool lp = {.src = src, .opts = opts, .pc = pc, .yield = opts->wait_history != NULL};
 	int rc = 0;
 	size_t cap = 0;
 	for (size_t k = 0; k < JB_ARRAY_LEN(kinds) && rc == 0; k++) {
@@ -753,7 +769,8 @@ int model_load(site_model *m, source *src, const model_options *opts)
 	}
 	if (rc == 0)
 		S_load_all(&lp);
-	/* in the order of the files: their messages, and what the cache keeps */
+	/* in the order of the files: their messages, and what the cache keeps
+	 * (written while the history walk may still be going on) */
 	for (size_t i = 0; i < lp.njobs; i++) {
 		load_job *j = &lp.jobs[i];
 		diag_add(j->diag.ptr, j->diag.len, j->errors, j->warnings);
@@ -761,6 +778,8 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		if (j->ok)
 			S_cache_page(pc, &j->out);
 	}
+	if (rc == 0)
+		page_cache_save(pc);
 	/* the history, walked meanwhile, dates the pages */
 	int hrc = opts->wait_history ? opts->wait_history(opts->wait_ctx) : 0;
 	if (hrc < 0)
@@ -806,7 +825,6 @@ int model_load(site_model *m, source *src, const model_options *opts)
 		m->bulletins[i]->prev = i + 1 < m->nbulletins ? m->bulletins[i + 1] : NULL;
 	}
 
-	page_cache_save(pc);
 	m->cache_data = page_cache_take_data(pc);
 	page_cache_free(pc);
 	int id = 0;
