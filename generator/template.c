@@ -24,6 +24,7 @@ struct tpl_engine {
 	int write_ref;   /* registry references: the _w closure, */
 	int values_ref[2]; /* _s and _e, */
 	int include_ref; /* include, */
+	int here_ref;    /* _i (include writing in place), */
 	int env_ref;     /* the environment table */
 	int cache_ref;   /* and the compiled templates by name */
 	strmap sizes;    /* name → its last output's length, as a pointer */
@@ -141,10 +142,83 @@ static int S_blank(const char *s, size_t len)
 	return 1;
 }
 
+/* The end of a Lua string or comment that starts at s[i] ('"', '\'', "[["
+ * or "--"), or len when it does not end. */
+static size_t S_skip_lua_literal(const char *s, size_t len, size_t i)
+{
+	if (s[i] == '"' || s[i] == '\'') {
+		char q = s[i];
+		for (i++; i < len && s[i] != q; i++)
+			if (s[i] == '\\')
+				i++;
+		return i < len ? i + 1 : len;
+	}
+	int comment = s[i] == '-';
+	size_t j = i + 2;
+	if (comment && !(j < len && s[j] == '['))
+		return (size_t)(memchr(s + j, '\n', len - j) ? (const char *)memchr(s + j, '\n', len - j) - s : (ptrdiff_t)len);
+	/* long brackets: [[ ]] or [==[ ]==] */
+	size_t open = comment ? j : i, eq = 0;
+	for (j = open + 1; j < len && s[j] == '='; j++)
+		eq++;
+	if (j >= len || s[j] != '[') {
+		if (comment)
+			return (size_t)(memchr(s + j, '\n', len - j) ? (const char *)memchr(s + j, '\n', len - j) - s : (ptrdiff_t)len);
+		return i + 1; /* just an index bracket */
+	}
+	for (j++; j < len; j++) {
+		if (s[j] != ']')
+			continue;
+		size_t k = j + 1, n = 0;
+		while (k < len && s[k] == '=' && n < eq)
+			k++, n++;
+		if (n == eq && k < len && s[k] == ']')
+			return k + 1;
+	}
+	return len;
+}
+
+/* Whether the expression s is one call include(…) and nothing else: the
+ * parenthesis after include closes at the end.  *args gets where what is
+ * inside the parentheses starts, *args_len its length. */
+static int S_include_call(const char *s, size_t len, size_t *args, size_t *args_len)
+{
+	size_t i = 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (len - i < 8 || memcmp(s + i, "include(", 8) != 0)
+		return 0;
+	i += 8;
+	size_t start = i, end = len;
+	while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+		end--;
+	int depth = 1;
+	while (i < end) {
+		char c = s[i];
+		if (c == '"' || c == '\'' || (c == '[' && i + 1 < end && (s[i + 1] == '[' || s[i + 1] == '=')) ||
+		    (c == '-' && i + 1 < end && s[i + 1] == '-')) {
+			i = S_skip_lua_literal(s, end, i);
+			continue;
+		}
+		if (c == '(' || c == '{' || c == '[')
+			depth++;
+		else if (c == ')' || c == '}' || c == ']')
+			depth--;
+		i++;
+		if (depth == 0)
+			break;
+	}
+	if (depth != 0 || i != end)
+		return 0;
+	*args = start;
+	*args_len = end - 1 - start;
+	return 1;
+}
+
 char *tpl_translate(const char *text, size_t len, char **err, int *line, int *col)
 {
 	buf code = BUF_INIT;
-	buf_puts(&code, "local _e,_s,_w=...");
+	buf_puts(&code, "local _e,_s,_w,_i=...");
 	S_run run = {BUF_INIT, BUF_INIT, 0, 0};
 	size_t pos = 0, lit_start = 0;
 	int cur_line = 1;
@@ -228,6 +302,15 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 				buf_free(&run.desc);
 				return NULL;
 			}
+			size_t args_at, args_len;
+			if (raw && S_include_call(text + body, body_len, &args_at, &args_len)) {
+				/* the partial writes its output where it stands */
+				S_run_flush(&code, &run);
+				buf_puts(&code, " _i(include,");
+				buf_put(&code, text + body + args_at, args_len);
+				buf_puts(&code, ") ");
+				goto tag_done;
+			}
 			/* in parentheses: one value, whatever the expression
 			 * returns (a call can return several, or none: nil) */
 			S_run_piece(&code, &run, raw ? 's' : 'e');
@@ -237,6 +320,7 @@ char *tpl_translate(const char *text, size_t len, char **err, int *line, int *co
 			if (memchr(text + body, '\n', body_len))
 				run.multiline = 1;
 		}
+	tag_done:;
 		/* Keep the generated code on the template's line: newlines
 		 * inside the tag are already in the code for statements and
 		 * expressions; for comments and trimmed line ends add them. */
@@ -548,6 +632,7 @@ static int S_truncate(lua_State *L)
 }
 
 static int S_include(lua_State *L);
+static int S_include_here(lua_State *L);
 static int S_render(tpl_engine *e, const char *name, buf *out);
 /* JIANBAO_PROFILE=1: time spent per template, printed by tpl_free */
 static strmap S_profile;
@@ -609,15 +694,22 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	script_push_env(L);
 	tpl_register_helpers(L, -1, &e->site);
 	hooks_register_helpers(L, -1);
-	/* include's upvalues: see S_include */
+	/* include's upvalues: see S_do_include */
 	lua_pushlightuserdata(L, e);
 	lua_pushliteral(L, "args");
 	lua_pushvalue(L, -3); /* env */
 	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
-	S_push_call_args(e);
-	lua_pushcclosure(L, S_include, 7);
+	lua_pushcclosure(L, S_include, 4);
 	lua_pushvalue(L, -1);
 	e->include_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	/* _i: the same, and include itself */
+	lua_pushlightuserdata(L, e);
+	lua_pushliteral(L, "args");
+	lua_pushvalue(L, -4); /* env */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
+	lua_pushvalue(L, -5); /* include */
+	lua_pushcclosure(L, S_include_here, 5);
+	e->here_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, -2, "include");
 	lua_pushliteral(L, "");
 	lua_setfield(L, -2, "content");
@@ -639,7 +731,7 @@ void tpl_free(tpl_engine *e)
 	strmap_free(&S_profile, free);
 	/* templates may still hold _w and include: they find no engine now */
 	lua_State *L = e->L;
-	int refs[] = {e->write_ref, e->values_ref[0], e->values_ref[1], e->include_ref};
+	int refs[] = {e->write_ref, e->values_ref[0], e->values_ref[1], e->include_ref, e->here_ref};
 	for (size_t i = 0; i < JB_ARRAY_LEN(refs); i++) {
 		lua_rawgeti(L, LUA_REGISTRYINDEX, refs[i]);
 		lua_pushlightuserdata(L, NULL);
@@ -730,6 +822,7 @@ static void S_push_call_args(tpl_engine *e)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, e->values_ref[1]);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, e->values_ref[0]);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, e->write_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->here_ref);
 }
 
 /* Whether the template function's result (on top) says it ran to its
@@ -739,9 +832,11 @@ static int S_ran_to_end(lua_State *L)
 	return lua_tocfunction(L, -1) == S_write;
 }
 
-/* include(name [, args]) → rendered string.  Upvalues: 1 the engine, 2
- * "args", 3 the environment, 4 the compiled templates, 5-7 _e, _s, _w. */
-static int S_include(lua_State *L)
+/* include(name [, args]) and its form that writes in place.  Upvalues:
+ * 1 the engine, 2 "args", 3 the environment, 4 the compiled templates.
+ * The partial writes after what is in the output; include then cuts its
+ * part off again as the result, in place it stays where it is. */
+static int S_do_include(lua_State *L, int here)
 {
 	tpl_engine *e = S_engine(L);
 	const char *name = luaL_checkstring(L, 1);
@@ -750,6 +845,8 @@ static int S_include(lua_State *L)
 	if (e->depth >= S_MAX_INCLUDE_DEPTH)
 		return luaL_error(L, "include: templates nested deeper than %d (recursive include of %s?)",
 		                  S_MAX_INCLUDE_DEPTH, name);
+	if (here && !e->out)
+		return luaL_error(L, "template output outside of rendering");
 	lua_settop(L, 2);
 	int rc;
 	lua_pushvalue(L, 1);
@@ -775,25 +872,32 @@ static int S_include(lua_State *L)
 		lua_newtable(L);
 	lua_settable(L, saved - 1);
 	lua_pushvalue(L, saved - 2); /* fn */
-	lua_pushvalue(L, lua_upvalueindex(5));
-	lua_pushvalue(L, lua_upvalueindex(6));
-	lua_pushvalue(L, lua_upvalueindex(7));
-	/* the partial writes after what is there, and its part is cut off
-	 * again as the result */
+	S_push_call_args(e);
 	buf tmp = BUF_INIT, *out = e->out ? e->out : &tmp;
 	buf *outer = e->out;
 	size_t start = out->len;
 	e->out = out;
 	e->depth++;
-	int status = lua_pcall(L, 3, 1, 0);
+	int status = lua_pcall(L, 4, 1, 0);
 	e->depth--;
 	e->out = outer;
-	if (status == LUA_OK && S_ran_to_end(L)) {
-		lua_pop(L, 1);
-		lua_pushlstring(L, out->ptr ? out->ptr + start : "", out->len - start);
+	int ran = status == LUA_OK && S_ran_to_end(L);
+	if (here && status == LUA_OK) {
+		if (!ran) {
+			/* a {% return x %}: x is what the partial gives */
+			size_t len;
+			const char *s = script_tostr(L, -1, &len);
+			buf_truncate(out, start);
+			buf_put(out, s, len);
+		}
+	} else {
+		if (ran) {
+			lua_pop(L, 1);
+			lua_pushlstring(L, out->ptr ? out->ptr + start : "", out->len - start);
+		}
+		if (out->ptr)
+			buf_truncate(out, start);
 	}
-	if (out->ptr)
-		buf_truncate(out, start);
 	buf_free(&tmp);
 	/* restore args whatever happened */
 	lua_pushvalue(L, lua_upvalueindex(2));
@@ -801,7 +905,32 @@ static int S_include(lua_State *L)
 	lua_settable(L, saved - 1);
 	if (status != LUA_OK)
 		return lua_error(L);
-	return 1;
+	return here ? 0 : 1;
+}
+
+static int S_include(lua_State *L)
+{
+	return S_do_include(L, 0);
+}
+
+/* _i(f, name, args): {{{ include(name, args) }}} in a template.  When f
+ * is the include function (upvalue 5), the partial writes its output in
+ * place; a template that names another function include gets its result
+ * written as {{{ }}} would. */
+static int S_include_here(lua_State *L)
+{
+	if (lua_rawequal(L, 1, lua_upvalueindex(5))) {
+		lua_remove(L, 1);
+		return S_do_include(L, 1);
+	}
+	tpl_engine *e = S_engine(L);
+	if (!e->out)
+		return luaL_error(L, "template output outside of rendering");
+	lua_call(L, lua_gettop(L) - 1, 1);
+	size_t len;
+	const char *s = script_tostr(L, -1, &len);
+	buf_put(e->out, s, len);
+	return 0;
 }
 
 static double S_clock(void)
@@ -853,7 +982,7 @@ static int S_render(tpl_engine *e, const char *name, buf *out)
 	if (hint)
 		buf_grow(out, hint + hint / 8 < S_SIZE_HINT_MAX ? hint + hint / 8 : S_SIZE_HINT_MAX);
 	e->out = out;
-	int status = script_docall(L, 3, 1);
+	int status = script_docall(L, 4, 1);
 	e->out = outer;
 	if (status == LUA_OK && out->len - start != hint)
 		strmap_put(&e->sizes, name, (void *)(uintptr_t)(out->len - start));

@@ -146,6 +146,46 @@ TEST(include_with_args_and_recursion_limit)
 	CHECK_CONTAINS(S_diag.ptr, "no template partials/nope.html");
 }
 
+/* {{{ include(...) }}} alone writes the partial in place: the same output
+ * as include's string in every position */
+TEST(include_in_place_is_include)
+{
+	S_write("partials/v.html", "<{{ args.n }}>");
+	S_write("partials/ret.html", "ignored{% do return '<R>' end %}");
+	S_write("layouts/mix.html",
+	        "a{{ page.t }}{{{ include('partials/v.html', { n = 1 }) }}}b{{{ include(\"partials/v.html\", {n=')'}) }}}"
+	        "{{{ include('partials/v.html', { n = [[)]] }) .. '!' }}}{{{include('partials/ret.html')}}}"
+	        "{% for i = 1, 2 do %}{{{ include('partials/v.html', { n = i }) }}}{% end %}c");
+	char *out = S_render("layouts/mix.html", "{t='T'}");
+	CHECK_STR(out, "aT<1>b<)><)>!<R><1><2>c");
+	free(out);
+	/* a function of the template's own that is called include */
+	S_write("layouts/own.html", "{% local include = function(n) return '(' .. n .. ')' end %}x{{{ include('p') }}}y");
+	out = S_render("layouts/own.html", "{}");
+	CHECK_STR(out, "x(p)y");
+	free(out);
+	/* an error after a multi-line include still names its own line */
+	S_write("layouts/lines.html", "{{{ include('partials/v.html', {\n  n = 2,\n}) }}}\n{{ nosuch }}\n");
+	out = S_render("layouts/lines.html", "{}");
+	CHECK(out == NULL);
+	CHECK_CONTAINS(S_diag.ptr, "layouts/lines.html:4:");
+	/* an error inside the partial names the partial */
+	S_write("partials/bad.html", "ok\n{{ nosuch2 }}");
+	S_write("layouts/badinc.html", "{{{ include('partials/bad.html') }}}");
+	out = S_render("layouts/badinc.html", "{}");
+	CHECK(out == NULL);
+	CHECK_CONTAINS(S_diag.ptr, "partials/bad.html:2:");
+	/* which tags become the in-place call */
+	char *err = NULL;
+	int line = 0, col = 0;
+	char *code = S_translate("{{{ include('a', { x = '(' }) }}}", &err, &line, &col);
+	CHECK_CONTAINS(code, "_i(include,'a', { x = '(' })");
+	free(code);
+	code = S_translate("{{{ include('a') .. include('b') }}}{{ include('c') }}", &err, &line, &col);
+	CHECK(code && !strstr(code, "_i("));
+	free(code);
+}
+
 TEST(helpers)
 {
 	S_write("layouts/h.html",
@@ -202,6 +242,7 @@ int main(void)
 	RUN(lua_syntax_error_names_template_line);
 	RUN(runtime_error_and_table_output);
 	RUN(include_with_args_and_recursion_limit);
+	RUN(include_in_place_is_include);
 	RUN(helpers);
 	RUN(sandbox_has_no_io_or_os);
 
