@@ -327,9 +327,8 @@ char *md_summary(md_doc *doc, size_t max_chars)
 		size_t cut = utf8_offset(s, len, max_chars - 1);
 		while (cut > 0 && s[cut - 1] == ' ')
 			cut--;
-		char *t = xasprintf("%.*s…", (int)cut, s);
-		free(s);
-		return t;
+		s = xrealloc(s, cut + sizeof "…");
+		memcpy(s + cut, "…", sizeof "…");
 	}
 	return s;
 }

@@ -140,6 +140,13 @@ TEST(summary_is_cut_by_characters)
 	CHECK_STR(s, "一二三四五六七八九十一二三");
 	free(s);
 	md_doc_free(&d);
+	/* one character too many, all ASCII: the ellipsis is longer than what it replaces */
+	md = "abcdef\n";
+	md_parse(&d, md, strlen(md), 0);
+	s = md_summary(&d, 5);
+	CHECK_STR(s, "abcd…");
+	free(s);
+	md_doc_free(&d);
 }
 
 int main(void)
