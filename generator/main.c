@@ -680,6 +680,13 @@ done:
 
 int main(int argc, char **argv)
 {
+	/* A build allocates and frees small blocks by the million and large
+	 * buffers (pages of megabytes) over and over: no fast bins, whose
+	 * consolidation each large free sets off, and large buffers from the
+	 * heap instead of fresh mappings the kernel zeroes every time. */
+	mallopt(M_MXFAST, 0);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = S_on_signal;

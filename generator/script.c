@@ -8,7 +8,28 @@
 #include "diag.h"
 #include "util.h"
 
+/* Lua allocates and frees many small blocks of a few sizes (strings,
+ * tables, closures) all the time.  Blocks up to S_SMALL bytes come from
+ * free lists by size class, carved from large chunks and kept for the
+ * state's life, which makes them a pointer swap instead of a trip through
+ * malloc's bins; larger blocks are malloc's. */
+#define S_SMALL 256
+#define S_CLASS 16
+#define S_CHUNK ((size_t)256 << 10)
+
+typedef struct chunk {
+	struct chunk *next;
+} chunk;
+
+typedef struct pool {
+	void *free[S_SMALL / S_CLASS];
+	char *at;     /* the rest of the newest chunk */
+	size_t left;
+	chunk *chunks;
+} pool;
+
 typedef struct script_state {
+	pool pool;
 	size_t used;
 	size_t limit;
 	long long budget;
@@ -20,19 +41,81 @@ typedef struct script_state {
 
 #define S_HOOK_EVERY 1000
 
+/* The size class of a small block of n bytes (n > 0). */
+static size_t S_class(size_t n)
+{
+	return (n - 1) / S_CLASS;
+}
+
+static void *S_pool_get(pool *p, size_t n)
+{
+	size_t c = S_class(n);
+	void *b = p->free[c];
+	if (b) {
+		memcpy(&p->free[c], b, sizeof(void *));
+		return b;
+	}
+	size_t size = (c + 1) * S_CLASS;
+	if (p->left < size) {
+		chunk *k = malloc(S_CHUNK);
+		if (!k)
+			return NULL;
+		k->next = p->chunks;
+		p->chunks = k;
+		p->at = (char *)k + S_CLASS; /* the header rounded to a class */
+		p->left = S_CHUNK - S_CLASS;
+	}
+	b = p->at;
+	p->at += size;
+	p->left -= size;
+	return b;
+}
+
+static void S_pool_put(pool *p, void *b, size_t n)
+{
+	size_t c = S_class(n);
+	memcpy(b, &p->free[c], sizeof(void *));
+	p->free[c] = b;
+}
+
+static void S_pool_free(pool *p)
+{
+	for (chunk *k = p->chunks, *next; k; k = next) {
+		next = k->next;
+		free(k);
+	}
+}
+
 static void *S_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	script_state *st = ud;
 	if (!ptr)
 		osize = 0;
 	if (nsize == 0) {
-		free(ptr);
+		if (osize <= S_SMALL && ptr)
+			S_pool_put(&st->pool, ptr, osize);
+		else
+			free(ptr);
 		st->used -= osize;
 		return NULL;
 	}
 	if (nsize > osize && st->used + (nsize - osize) > st->limit)
 		return NULL; /* Lua raises "not enough memory" */
-	void *p = realloc(ptr, nsize);
+	void *p;
+	if (ptr && osize > S_SMALL && nsize > S_SMALL) {
+		p = realloc(ptr, nsize);
+	} else if (ptr && osize <= S_SMALL && nsize <= S_SMALL && S_class(osize) == S_class(nsize)) {
+		p = ptr; /* the block has room already */
+	} else {
+		p = nsize <= S_SMALL ? S_pool_get(&st->pool, nsize) : malloc(nsize);
+		if (p && ptr) {
+			memcpy(p, ptr, osize < nsize ? osize : nsize);
+			if (osize <= S_SMALL)
+				S_pool_put(&st->pool, ptr, osize);
+			else
+				free(ptr);
+		}
+	}
 	if (!p)
 		return NULL;
 	st->used += nsize - osize;
@@ -116,6 +199,7 @@ void script_close(lua_State *L)
 		return;
 	script_state *st = S_state(L);
 	lua_close(L);
+	S_pool_free(&st->pool);
 	free(st);
 }
 
