@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,7 +209,17 @@ void diag_stage(const char *name)
 	char who[16] = "";
 	if (S_worker)
 		snprintf(who, sizeof who, " [%d]", S_worker);
-	fprintf(stderr, "jianbao: %-16s %8.3f s  at %6.3f s %6ld MB%s\n", name, now - mark, now - start,
-	        rss * sysconf(_SC_PAGESIZE) >> 20, who);
+	/* the CPU this thread used meanwhile: less than the time when it waited */
+	static double cpu_mark;
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	double cpu_now = (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
+	static long flt_mark;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr, "jianbao: %-16s %8.3f s  at %6.3f s %6ld MB  cpu %.3f s  faults %ld%s\n", name, now - mark,
+	        now - start, rss * sysconf(_SC_PAGESIZE) >> 20, cpu_now - cpu_mark, ru.ru_minflt - flt_mark, who);
 	mark = now;
+	cpu_mark = cpu_now;
+	flt_mark = ru.ru_minflt;
 }
