@@ -37,6 +37,11 @@ struct deps {
 	uint32_t *ids;
 	size_t nids, capids;
 	uint64_t flags;
+	/* captures: what they read, from where each one began */
+	uint32_t *cap_ids, *cap_seen, cap_gen;
+	size_t ncap, capcap;
+	size_t *cap_starts, ncap_starts;
+	unsigned cap_flags[32];
 };
 
 #define S_PAD(n) (((n) + 7) & ~(size_t)7)
@@ -182,9 +187,25 @@ void deps_begin(deps *d, int self)
 		deps_page(d, self);
 }
 
+static void S_capture(deps *d, int id)
+{
+	if (d->cap_seen[id] == d->cap_gen)
+		return;
+	d->cap_seen[id] = d->cap_gen;
+	if (d->ncap == d->capcap) {
+		d->capcap = d->capcap ? d->capcap * 2 : 64;
+		d->cap_ids = xrealloc(d->cap_ids, d->capcap * sizeof *d->cap_ids);
+	}
+	d->cap_ids[d->ncap++] = (uint32_t)id;
+}
+
 void deps_page(deps *d, int id)
 {
-	if (!d || d->depth == 0 || id < 0 || (size_t)id >= d->nrecords || d->seen[id] == d->gen)
+	if (!d || d->depth == 0 || id < 0 || (size_t)id >= d->nrecords)
+		return;
+	if (d->ncap_starts)
+		S_capture(d, id);
+	if (d->seen[id] == d->gen)
 		return;
 	d->seen[id] = d->gen;
 	if (d->nids == d->capids) {
@@ -201,8 +222,54 @@ int deps_depth(const deps *d)
 
 void deps_flag(deps *d, unsigned flag)
 {
-	if (d && d->depth > 0)
+	if (d && d->depth > 0) {
 		d->flags |= flag;
+		for (size_t i = 0; i < d->ncap_starts && i < JB_ARRAY_LEN(d->cap_flags); i++)
+			d->cap_flags[i] |= flag;
+	}
+}
+
+void deps_capture_begin(deps *d)
+{
+	if (!d)
+		return;
+	if (!d->cap_seen)
+		d->cap_seen = xcalloc(d->nrecords ? d->nrecords : 1, sizeof *d->cap_seen);
+	d->cap_starts = xrealloc(d->cap_starts, (d->ncap_starts + 1) * sizeof *d->cap_starts);
+	if (d->ncap_starts < JB_ARRAY_LEN(d->cap_flags))
+		d->cap_flags[d->ncap_starts] = 0;
+	d->cap_starts[d->ncap_starts++] = d->ncap;
+	d->cap_gen++; /* what is read from here on is taken again */
+}
+
+void deps_capture_end(deps *d, uint32_t **ids, size_t *n, unsigned *flags)
+{
+	*ids = NULL;
+	*n = 0;
+	*flags = 0;
+	if (!d || !d->ncap_starts)
+		return;
+	size_t level = --d->ncap_starts, start = d->cap_starts[level];
+	*n = d->ncap - start;
+	if (*n) {
+		*ids = xmalloc(*n * sizeof **ids);
+		memcpy(*ids, d->cap_ids + start, *n * sizeof **ids);
+	}
+	/* deeper levels were cut short: the flags of the outermost hold */
+	*flags = level < JB_ARRAY_LEN(d->cap_flags) ? d->cap_flags[level] : (unsigned)d->flags;
+	if (level == 0)
+		d->ncap = 0;
+	d->cap_gen++; /* the enclosing capture takes its records again too */
+}
+
+void deps_replay(deps *d, const uint32_t *ids, size_t n, unsigned flags)
+{
+	for (size_t i = 0; i < n; i++)
+		deps_page(d, (int)ids[i]);
+	if (flags & DEPS_BUILD_DATE)
+		deps_flag(d, DEPS_BUILD_DATE);
+	if (flags & DEPS_COMMIT)
+		deps_flag(d, DEPS_COMMIT);
 }
 
 static void S_put_u64(buf *b, uint64_t v)
@@ -258,5 +325,8 @@ void deps_free(deps *d)
 	free(d->file);
 	free(d->seen);
 	free(d->ids);
+	free(d->cap_ids);
+	free(d->cap_seen);
+	free(d->cap_starts);
 	free(d);
 }

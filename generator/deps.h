@@ -50,6 +50,14 @@ void deps_page(deps *d, int id);
 /* How deep in deps_begin calls: 0 when no output is being noted. */
 int deps_depth(const deps *d);
 void deps_flag(deps *d, unsigned flag);
+/* A part of outputs made once and used in several (a cached partial):
+ * the records and flags read while it is made, whatever was noted before
+ * (captures nest), to be noted again in every output that uses it. */
+void deps_capture_begin(deps *d);
+/* What was read since the matching deps_capture_begin (caller frees
+ * *ids; NULL and 0 without notes). */
+void deps_capture_end(deps *d, uint32_t **ids, size_t *n, unsigned *flags);
+void deps_replay(deps *d, const uint32_t *ids, size_t n, unsigned flags);
 /* Notes made in another process, and giving them to one. */
 void deps_export(const deps *d, buf *out);
 void deps_import(deps *d, const char *data, size_t len);

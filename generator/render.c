@@ -2290,6 +2290,39 @@ static int S_finish_write(void *ctx, const char *path, const char *data, size_t 
 
 /* ---- the whole site ---- */
 
+/* ---- notes of cached partials ---- */
+
+typedef struct notes_token {
+	uint32_t *ids;
+	size_t n;
+	unsigned flags;
+} notes_token;
+
+static void S_notes_begin(void *ctx)
+{
+	deps_capture_begin(ctx);
+}
+
+static void *S_notes_end(void *ctx)
+{
+	notes_token *t = xcalloc(1, sizeof *t);
+	deps_capture_end(ctx, &t->ids, &t->n, &t->flags);
+	return t;
+}
+
+static void S_notes_replay(void *ctx, const void *token)
+{
+	const notes_token *t = token;
+	deps_replay(ctx, t->ids, t->n, t->flags);
+}
+
+static void S_notes_drop(void *token)
+{
+	notes_token *t = token;
+	free(t->ids);
+	free(t);
+}
+
 int render_site(const render_options *o)
 {
 	render_ctx r = {.o = o, .L = o->L, .jobs = o->jobs > 1 ? o->jobs : 1};
@@ -2336,6 +2369,8 @@ int render_site(const render_options *o)
 	figures_register(L, -1);
 	lua_pop(L, 1);
 	if (o->deps) {
+		tpl_notes notes = {o->deps, S_notes_begin, S_notes_end, S_notes_replay, S_notes_drop};
+		tpl_set_notes(r.tpl, &notes);
 		const site_model *m = o->model;
 		size_t n = 3 * (m->nbulletins + m->ndocuments + m->npages);
 		r.dp = o->deps;

@@ -28,6 +28,9 @@ struct tpl_engine {
 	int env_ref;     /* the environment table */
 	int cache_ref;   /* and the compiled templates by name */
 	strmap sizes;    /* name → its last output's length, as a pointer */
+	tpl_notes notes;
+	void **tokens;   /* of include_cached's partials */
+	size_t ntokens;
 };
 
 /* ---- translation ---- */
@@ -633,6 +636,7 @@ static int S_truncate(lua_State *L)
 
 static int S_include(lua_State *L);
 static int S_include_here(lua_State *L);
+static int S_include_cached(lua_State *L);
 static int S_render(tpl_engine *e, const char *name, buf *out);
 /* JIANBAO_PROFILE=1: time spent per template, printed by tpl_free */
 static strmap S_profile;
@@ -711,6 +715,14 @@ tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site)
 	lua_pushcclosure(L, S_include_here, 5);
 	e->here_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, -2, "include");
+	lua_pushlightuserdata(L, e);
+	lua_pushliteral(L, "args");
+	lua_pushvalue(L, -3); /* env */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->cache_ref);
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_pushcclosure(L, S_include_cached, 6);
+	lua_setfield(L, -2, "include_cached");
 	lua_pushliteral(L, "");
 	lua_setfield(L, -2, "content");
 	lua_newtable(L);
@@ -742,6 +754,9 @@ void tpl_free(tpl_engine *e)
 	luaL_unref(L, LUA_REGISTRYINDEX, e->env_ref);
 	luaL_unref(L, LUA_REGISTRYINDEX, e->cache_ref);
 	strmap_free(&e->sizes, NULL);
+	for (size_t i = 0; i < e->ntokens && e->notes.drop; i++)
+		e->notes.drop(e->tokens[i]);
+	free(e->tokens);
 	script_set_ctx(L, S_CTX_KEY, NULL);
 	free(e);
 }
@@ -911,6 +926,83 @@ static int S_do_include(lua_State *L, int here)
 static int S_include(lua_State *L)
 {
 	return S_do_include(L, 0);
+}
+
+/* include_cached(name, key, args): upvalues as include's, and 5 the
+ * cache: name → { [key] = text }, and 6: name → { [key] = notes token }. */
+static int S_include_cached(lua_State *L)
+{
+	tpl_engine *e = S_engine(L);
+	luaL_checkstring(L, 1);
+	luaL_checkany(L, 2);
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	if (lua_type(L, 2) != LUA_TSTRING && lua_type(L, 2) != LUA_TNUMBER)
+		luaL_tolstring(L, 2, NULL), lua_replace(L, 2);
+	/* 4: the texts made of this partial, 5: their notes */
+	for (int t = 5; t <= 6; t++) {
+		lua_pushvalue(L, 1);
+		if (lua_rawget(L, lua_upvalueindex(t)) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_newtable(L);
+			lua_pushvalue(L, 1);
+			lua_pushvalue(L, -2);
+			lua_rawset(L, lua_upvalueindex(t));
+		}
+	}
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, 4) == LUA_TSTRING) {
+		lua_pushvalue(L, 2);
+		lua_rawget(L, 5);
+		const void *token = lua_touserdata(L, -1);
+		if (e->notes.replay && token)
+			e->notes.replay(e->notes.ctx, token);
+		lua_pop(L, 1);
+		return 1;
+	}
+	lua_pop(L, 1);
+	/* made with no page: what it shows may only come from its args */
+	lua_pushliteral(L, "page");
+	lua_rawget(L, lua_upvalueindex(3));
+	int page = lua_gettop(L);
+	lua_pushliteral(L, "page");
+	lua_pushnil(L);
+	lua_rawset(L, lua_upvalueindex(3));
+	if (e->notes.begin)
+		e->notes.begin(e->notes.ctx);
+	/* include itself, with the same upvalues */
+	for (int u = 1; u <= 4; u++)
+		lua_pushvalue(L, lua_upvalueindex(u));
+	lua_pushcclosure(L, S_include, 4);
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 3);
+	int status = lua_pcall(L, 2, 1, 0);
+	void *token = e->notes.end ? e->notes.end(e->notes.ctx) : NULL;
+	lua_pushliteral(L, "page");
+	lua_pushvalue(L, page);
+	lua_rawset(L, lua_upvalueindex(3));
+	if (status != LUA_OK) {
+		if (e->notes.drop && token)
+			e->notes.drop(token);
+		return lua_error(L);
+	}
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, 4);
+	if (token) {
+		e->tokens = xrealloc(e->tokens, (e->ntokens + 1) * sizeof *e->tokens);
+		e->tokens[e->ntokens++] = token;
+		lua_pushvalue(L, 2);
+		lua_pushlightuserdata(L, token);
+		lua_rawset(L, 5);
+	}
+	return 1;
+}
+
+void tpl_set_notes(tpl_engine *e, const tpl_notes *notes)
+{
+	e->notes = notes ? *notes : (tpl_notes){0};
 }
 
 /* _i(f, name, args): {{{ include(name, args) }}} in a template.  When f

@@ -28,7 +28,10 @@ typedef struct tpl_site {
 
 /* The engine keeps its environment table and compiled templates in L's
  * registry.  The helper functions (url, abs_url, date_cn, issue_line,
- * truncate, esc, include) are globals of that environment. */
+ * truncate, esc, include, include_cached) are globals of that environment.
+ * include_cached(name, key, args) gives what include(name, args) gives,
+ * made once per key for the whole build: the partial must depend on its
+ * args only (page is not defined in it). */
 tpl_engine *tpl_new(lua_State *L, theme *th, const tpl_site *site);
 void tpl_free(tpl_engine *e);
 
@@ -36,6 +39,19 @@ void tpl_free(tpl_engine *e);
 void tpl_set(tpl_engine *e, const char *name);
 /* Pushes the template environment table. */
 void tpl_push_env(tpl_engine *e);
+
+/* What a cached partial (include_cached) read, so that every output that
+ * uses it notes it too: begin before it is made, end after (returns a
+ * token, which replay then notes again; drop frees it).  Without these,
+ * nothing is noted. */
+typedef struct tpl_notes {
+	void *ctx;
+	void (*begin)(void *ctx);
+	void *(*end)(void *ctx);
+	void (*replay)(void *ctx, const void *token);
+	void (*drop)(void *token);
+} tpl_notes;
+void tpl_set_notes(tpl_engine *e, const tpl_notes *notes);
 
 /* Renders theme file name (e.g. "layouts/bulletin.html") into out.
  * Returns 0, 1 when the template does not exist, -1 on error (reported). */

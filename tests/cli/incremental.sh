@@ -173,3 +173,39 @@ settle
 "$JIANBAO" build --quiet --no-pdf --rev HEAD~1 --repo "$r" --out "$WORK/mix" >/dev/null 2>&1
 "$JIANBAO" build --no-pdf --repo "$r" --out "$WORK/mix" >"$WORK/mix.log" 2>&1
 expect_contains "worktree after --rev HEAD~1: the last commit's text is back" "$WORK/mix/bulletins/2024/05/index.html" "最后一段"
+
+# a partial made once with include_cached and shown on several pages: what it
+# read (here the text of the bulletins, through their summaries) is noted
+# in every page that shows it, so an edit of a text makes them all again
+c=$WORK/cached
+new_repo "$c"
+for i in 1 2 3; do
+	bulletin "$c/content/bulletins/2024/0$i.md" 2024 "$i" "$((45 + i))" "2024-0$i-11" "第${i}期"
+done
+mkdir -p "$c/themes"
+cp -R "$THEMES_DIR/default" "$c/themes/summaries"
+printf '<li>{{ args.b.title }}：{{ args.b.summary }}</li>' >"$c/themes/summaries/partials/summary-item.html"
+for f in year tag; do
+	sed -i 's|include_cached("partials/bulletin-item.html", b.url, { b = b })|include_cached("partials/summary-item.html", b.url, { b = b })|' \
+		"$c/themes/summaries/layouts/$f.html"
+done
+sed -i 's/^  title = "测试站点",/  title = "测试站点", theme = "summaries",/' "$c/content/site.lua"
+git_commit "$c" 2024-07-01T10:00:00+08:00 "a theme with summaries in the lists"
+settle
+# one worker: the tag page uses what the year page made
+"$JIANBAO" build -j 1 --no-pdf --repo "$c" --out "$WORK/cached.out" >"$WORK/cached1.log" 2>&1
+expect_status "include_cached: first build" 0 $?
+sed -i 's/^第一段文字，/改过的第一段，/' "$c/content/bulletins/2024/02.md"
+git_commit "$c" 2024-07-02T10:00:00+08:00 "a text edited"
+settle
+"$JIANBAO" build --no-pdf --repo "$c" --out "$WORK/cached.out" >"$WORK/cached2.log" 2>&1
+expect_contains "include_cached: the edit builds only some pages again" "$WORK/cached2.log" "made again"
+for p in bulletins/2024 tags/学分银行; do
+	expect_contains "include_cached: $p shows the new summary" "$WORK/cached.out/$p/index.html" "第2期：改过的第一段"
+done
+"$JIANBAO" build --quiet --no-pdf --repo "$c" --out "$WORK/cached.clean" >/dev/null 2>&1
+if diff -r "$WORK/cached.clean" "$WORK/cached.out" >"$WORK/cached.diff" 2>&1; then
+	ok "include_cached: the same bytes as a clean build"
+else
+	not_ok "include_cached: the same bytes as a clean build" "$(head -10 "$WORK/cached.diff")"
+fi

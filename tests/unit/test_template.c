@@ -186,6 +186,33 @@ TEST(include_in_place_is_include)
 	free(code);
 }
 
+/* include_cached makes a partial once per key for the whole build */
+TEST(include_cached_once_per_key)
+{
+	S_write("partials/c.html", "<{{ args.n }}>");
+	S_write("layouts/cache.html",
+	        "{{{ include_cached('partials/c.html', 'k1', { n = 1 }) }}}{{{ include_cached('partials/c.html', 'k1', { n = 2 }) }}}"
+	        "{{{ include_cached('partials/c.html', 'k2', { n = 3 }) }}}{{{ include_cached('partials/c.html', 7, { n = 4 }) }}}");
+	char *out = S_render("layouts/cache.html", "{}");
+	CHECK_STR(out, "<1><1><3><4>");
+	free(out);
+	/* and across renders */
+	out = S_render("layouts/cache.html", "{}");
+	CHECK_STR(out, "<1><1><3><4>");
+	free(out);
+	/* the page is not there: the partial could not be shared otherwise */
+	S_write("partials/p.html", "{{ page.t }}");
+	S_write("layouts/cachepage.html", "{{{ include_cached('partials/p.html', 'x', {}) }}}");
+	out = S_render("layouts/cachepage.html", "{t='T'}");
+	CHECK(out == NULL);
+	CHECK_CONTAINS(S_diag.ptr, "undefined variable 'page'");
+	/* ... and is back after it */
+	S_write("layouts/cacheafter.html", "{{{ include_cached('partials/c.html', 'k1', {}) }}}{{ page.t }}");
+	out = S_render("layouts/cacheafter.html", "{t='T'}");
+	CHECK_STR(out, "<1>T");
+	free(out);
+}
+
 TEST(helpers)
 {
 	S_write("layouts/h.html",
@@ -243,6 +270,7 @@ int main(void)
 	RUN(runtime_error_and_table_output);
 	RUN(include_with_args_and_recursion_limit);
 	RUN(include_in_place_is_include);
+	RUN(include_cached_once_per_key);
 	RUN(helpers);
 	RUN(sandbox_has_no_io_or_os);
 
