@@ -210,38 +210,37 @@ static int S_record_of(const page *p, const char *key, size_t len)
 }
 
 static int S_lazy_field(lua_State *L, const page *p, const char *key);
+static int S_missing_field(lua_State *L, int data, const page *p, const char *key);
+static int S_make_field(lua_State *L, int idx, const page *p, const char *key);
+static void S_make_fields(lua_State *L, int idx, const page *p);
 static page *S_page_of(lua_State *L, int idx);
 
 static int S_page_index(lua_State *L)
 {
+	size_t len = 0;
+	const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
 	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
-		lua_rawgetp(L, -1, &S_PAGE);
+		int data = lua_gettop(L);
+		lua_rawgetp(L, data, &S_PAGE);
 		const page *p = lua_touserdata(L, -1);
 		lua_pop(L, 1);
-		if (p) {
-			size_t len = 0;
-			const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : "";
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_record_of(p, k, len));
-		}
+		if (p && key)
+			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_record_of(p, key, len));
 		lua_pushvalue(L, 2);
-		if (lua_rawget(L, -2) != LUA_TNIL)
+		if (lua_rawget(L, data) != LUA_TNIL || !p || !key)
 			return 1;
 		lua_pop(L, 1);
+		return S_missing_field(L, data, p, key);
 	}
 	lua_pop(L, 1);
-	const char *key = lua_tostring(L, 2);
 	if (!key)
-		return 0;
-	if (strcmp(key, "doc") == 0)
-		return hooks_push_doc(L, 1);
-	if (strcmp(key, "params") != 0 && strcmp(key, "summary") != 0 && strcmp(key, "content") != 0)
 		return 0;
 	lua_getfield(L, LUA_REGISTRYINDEX, S_PTRS_KEY);
 	lua_pushvalue(L, 1);
 	lua_rawget(L, -2);
 	const page *p = lua_touserdata(L, -1);
 	lua_pop(L, 2);
-	return S_lazy_field(L, p, key);
+	return S_missing_field(L, 1, p, key);
 }
 
 /* The data table of a page (the page table itself when it is no proxy),
@@ -259,17 +258,35 @@ static void S_push_data(lua_State *L, int idx)
  * are left. */
 static int S_data_index(lua_State *L)
 {
-	const char *key = lua_tostring(L, 2);
+	const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
 	if (!key)
-		return 0;
-	if (strcmp(key, "doc") == 0)
-		return hooks_push_doc(L, 1);
-	if (strcmp(key, "params") != 0 && strcmp(key, "summary") != 0 && strcmp(key, "content") != 0)
 		return 0;
 	lua_rawgetp(L, 1, &S_PAGE);
 	const page *p = lua_touserdata(L, -1);
 	lua_pop(L, 1);
-	return S_lazy_field(L, p, key);
+	return S_missing_field(L, 1, p, key);
+}
+
+/* A field not in the data table at data (the page table at 1): the
+ * document tree of the page a hook is looking at, the ones made on demand
+ * (params, summary, content), or a field made from p when first read. */
+static int S_missing_field(lua_State *L, int data, const page *p, const char *key)
+{
+	if (strcmp(key, "doc") == 0)
+		return hooks_push_doc(L, 1);
+	if (strcmp(key, "params") == 0 || strcmp(key, "summary") == 0 || strcmp(key, "content") == 0)
+		return S_lazy_field(L, p, key);
+	if (!p)
+		return 0;
+	if (data == 1) {
+		/* a table with all its fields (no notes): nothing to make, what is
+		 * missing was taken out */
+		int lazy = lua_rawgetp(L, 1, &S_PAGE) == LUA_TLIGHTUSERDATA;
+		lua_pop(L, 1);
+		if (!lazy)
+			return 0;
+	}
+	return S_make_field(L, data, p, key);
 }
 
 /* A page's proxy and its data table are the same page. */
@@ -339,18 +356,18 @@ static int S_page_next(lua_State *L)
 static int S_page_pairs(lua_State *L)
 {
 	lua_pushcfunction(L, S_page_next);
-	if (lua_rawgetp(L, 1, &S_DATA) == LUA_TTABLE) {
-		lua_rawgetp(L, -1, &S_PAGE);
-		const page *p = lua_touserdata(L, -1);
+	if (lua_rawgetp(L, 1, &S_DATA) != LUA_TTABLE) {
 		lua_pop(L, 1);
-		if (p) {
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_FIELDS(p));
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_TEXT(p));
-			deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_HISTORY(p));
-		}
-	} else {
-		lua_pop(L, 1);
-		lua_pushvalue(L, 1);
+		lua_pushvalue(L, 1); /* a data table itself */
+	}
+	lua_rawgetp(L, -1, &S_PAGE);
+	const page *p = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (p) {
+		deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_FIELDS(p));
+		deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_TEXT(p));
+		deps_page(lua_touserdata(L, lua_upvalueindex(1)), S_HISTORY(p));
+		S_make_fields(L, -1, p); /* all of them, to be listed */
 	}
 	lua_pushnil(L);
 	return 3;
@@ -445,49 +462,176 @@ static char *S_page_url(const page *p)
 	return xasprintf("/%s/", p->slug);
 }
 
+/* The fields of a page table, made from its page: */
+static const char *const S_page_fields[] = {
+	"kind",   "title",   "subtitle", "author", "description", "series",      "publisher", "guidance",
+	"editor", "issue",   "total",    "year",   "date",        "created",     "updated",   "tags",
+	"authors", "url",    "source",   "number", "issuer_code", "sequence",    "issuer",    "cc",
+	"printed_by", "printed", "prev", "next",
+};
+
+static int S_push_str(lua_State *L, const char *v)
+{
+	if (!v || !*v)
+		return 0;
+	lua_pushstring(L, v);
+	return 1;
+}
+
+static int S_push_int(lua_State *L, long v)
+{
+	if (!v)
+		return 0;
+	lua_pushinteger(L, v);
+	return 1;
+}
+
+static void S_push_table_in(lua_State *L, const page *p);
+
+/* Pushes field key of p's table and returns 1, or 0 when p has no such
+ * field (nil). */
+static int S_page_field(lua_State *L, const page *p, const char *key)
+{
+	char d[11];
+	int doc = p->kind == PAGE_DOCUMENT;
+	switch (key[0]) {
+	case 'a':
+		if (strcmp(key, "author") == 0)
+			return S_push_str(L, p->author);
+		if (strcmp(key, "authors") == 0) {
+			lua_createtable(L, (int)p->authors.len, 0);
+			for (size_t i = 0; i < p->authors.len; i++) {
+				lua_pushstring(L, p->authors.items[i]);
+				lua_rawseti(L, -2, (lua_Integer)i + 1);
+			}
+			return 1;
+		}
+		return 0;
+	case 'c':
+		if (strcmp(key, "created") == 0)
+			return S_push_str(L, p->created);
+		return doc && strcmp(key, "cc") == 0 ? S_push_str(L, p->cc) : 0;
+	case 'd':
+		if (strcmp(key, "date") == 0 && p->has_date) {
+			date_format_iso(&p->date, d);
+			return S_push_str(L, d);
+		}
+		return strcmp(key, "description") == 0 ? S_push_str(L, p->description) : 0;
+	case 'e':
+		return strcmp(key, "editor") == 0 ? S_push_str(L, p->editor) : 0;
+	case 'g':
+		return strcmp(key, "guidance") == 0 ? S_push_str(L, p->guidance) : 0;
+	case 'i':
+		if (strcmp(key, "issue") == 0)
+			return S_push_int(L, p->issue);
+		if (doc && strcmp(key, "issuer_code") == 0)
+			return S_push_str(L, p->issuer_code);
+		return doc && strcmp(key, "issuer") == 0 ? S_push_str(L, p->issuer) : 0;
+	case 'k':
+		if (strcmp(key, "kind") != 0)
+			return 0;
+		lua_pushstring(L, p->kind == PAGE_BULLETIN ? "bulletin" : doc ? "document" : "page");
+		return 1;
+	case 'n':
+		if (doc && strcmp(key, "number") == 0)
+			return S_push_str(L, p->number);
+		if (strcmp(key, "next") == 0 && p->kind == PAGE_BULLETIN && p->next) {
+			S_push_table_in(L, p->next);
+			return 1;
+		}
+		return 0;
+	case 'p':
+		if (strcmp(key, "publisher") == 0)
+			return S_push_str(L, p->publisher);
+		if (doc && strcmp(key, "printed_by") == 0)
+			return S_push_str(L, p->printed_by);
+		if (doc && strcmp(key, "printed") == 0 && p->has_printed) {
+			date_format_iso(&p->printed, d);
+			return S_push_str(L, d);
+		}
+		if (strcmp(key, "prev") == 0 && p->kind == PAGE_BULLETIN && p->prev) {
+			S_push_table_in(L, p->prev);
+			return 1;
+		}
+		return 0;
+	case 's':
+		if (strcmp(key, "subtitle") == 0)
+			return S_push_str(L, p->subtitle);
+		if (strcmp(key, "series") == 0)
+			return S_push_str(L, p->series);
+		if (strcmp(key, "source") == 0)
+			return S_push_str(L, p->source);
+		return doc && strcmp(key, "sequence") == 0 ? S_push_int(L, p->doc_seq) : 0;
+	case 't':
+		if (strcmp(key, "title") == 0)
+			return S_push_str(L, p->title);
+		if (strcmp(key, "total") == 0)
+			return S_push_int(L, p->total);
+		if (strcmp(key, "tags") == 0) {
+			lua_createtable(L, (int)p->tags.len, 0);
+			for (size_t i = 0; i < p->tags.len; i++) {
+				lua_pushstring(L, p->tags.items[i]);
+				lua_rawseti(L, -2, (lua_Integer)i + 1);
+			}
+			return 1;
+		}
+		return 0;
+	case 'u':
+		if (strcmp(key, "updated") == 0)
+			return S_push_str(L, p->updated);
+		if (strcmp(key, "url") == 0) {
+			size_t n = strlen(p->slug);
+			luaL_Buffer b;
+			char *o = luaL_buffinitsize(L, &b, n + 2);
+			o[0] = '/';
+			memcpy(o + 1, p->slug, n);
+			o[n + 1] = '/';
+			luaL_pushresultsize(&b, n + 2);
+			return 1;
+		}
+		return 0;
+	case 'y':
+		return strcmp(key, "year") == 0 ? S_push_int(L, p->year) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Makes field key of the data table at idx from its page, if it has it:
+ * pushes the value (kept in the table) and returns 1, else 0. */
+static int S_make_field(lua_State *L, int idx, const page *p, const char *key)
+{
+	idx = lua_absindex(L, idx);
+	if (!S_page_field(L, p, key))
+		return 0;
+	lua_pushstring(L, key);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, idx);
+	return 1;
+}
+
+/* Every field not made yet (for pairs). */
+static void S_make_fields(lua_State *L, int idx, const page *p)
+{
+	idx = lua_absindex(L, idx);
+	for (size_t i = 0; i < JB_ARRAY_LEN(S_page_fields); i++) {
+		lua_pushstring(L, S_page_fields[i]);
+		int have = lua_rawget(L, idx) != LUA_TNIL;
+		lua_pop(L, 1);
+		if (!have && S_make_field(L, idx, p, S_page_fields[i]))
+			lua_pop(L, 1);
+	}
+}
+
+/* A page's table.  With notes, its fields are made when first read (most
+ * pages are read for a few fields only, in the lists); without, all of
+ * them now, as hooks may read the table as they like. */
 static void S_push_page_table(render_ctx *r, page *p)
 {
 	lua_State *L = r->L;
-	lua_createtable(L, 0, 32);
-	lua_pushstring(L, p->kind == PAGE_BULLETIN ? "bulletin" : p->kind == PAGE_DOCUMENT ? "document" : "page");
-	lua_setfield(L, -2, "kind");
-	S_set_str(L, "title", p->title);
-	S_set_str(L, "subtitle", p->subtitle);
-	S_set_str(L, "author", p->author);
-	S_set_str(L, "description", p->description);
-	S_set_str(L, "series", p->series);
-	S_set_str(L, "publisher", p->publisher);
-	S_set_str(L, "guidance", p->guidance);
-	S_set_str(L, "editor", p->editor);
-	S_set_int(L, "issue", p->issue);
-	S_set_int(L, "total", p->total);
-	S_set_int(L, "year", p->year);
-	if (p->has_date) {
-		char d[11];
-		date_format_iso(&p->date, d);
-		S_set_str(L, "date", d);
-	}
-	S_set_str(L, "created", p->created);
-	S_set_str(L, "updated", p->updated);
-	S_set_list(L, "tags", &p->tags);
-	S_set_list(L, "authors", &p->authors);
-	char *url = S_page_url(p);
-	S_set_str(L, "url", url);
-	free(url);
-	S_set_str(L, "source", p->source);
-	if (p->kind == PAGE_DOCUMENT) {
-		S_set_str(L, "number", p->number);
-		S_set_str(L, "issuer_code", p->issuer_code);
-		S_set_int(L, "sequence", p->doc_seq);
-		S_set_str(L, "issuer", p->issuer);
-		S_set_str(L, "cc", p->cc);
-		S_set_str(L, "printed_by", p->printed_by);
-		if (p->has_printed) {
-			char d[11];
-			date_format_iso(&p->printed, d);
-			S_set_str(L, "printed", d);
-		}
-	}
+	lua_createtable(L, 0, r->dp ? 8 : 32);
+	if (!r->dp)
+		S_make_fields(L, -1, p);
 	if (r->dp) {
 		lua_pushlightuserdata(L, p);
 		lua_rawsetp(L, -2, &S_PAGE);
@@ -513,12 +657,17 @@ static void S_push_page_table(render_ctx *r, page *p)
 	lua_pop(L, 1);
 }
 
+static void S_push_table_in(lua_State *L, const page *p)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, S_PAGES_KEY);
+	lua_pushlightuserdata(L, (void *)(uintptr_t)p);
+	lua_rawget(L, -2);
+	lua_remove(L, -2);
+}
+
 static void S_push_table_of(render_ctx *r, page *p)
 {
-	lua_getfield(r->L, LUA_REGISTRYINDEX, S_PAGES_KEY);
-	lua_pushlightuserdata(r->L, p);
-	lua_rawget(r->L, -2);
-	lua_remove(r->L, -2);
+	S_push_table_in(r->L, p);
 }
 
 /* Builds every page table and the site lists, and stores them in the
@@ -566,7 +715,8 @@ static void S_build_site_tables(render_ctx *r)
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, site, "bulletins");
-	for (size_t i = 0; i < m->nbulletins; i++) {
+	/* made when first read, with notes */
+	for (size_t i = 0; !r->dp && i < m->nbulletins; i++) {
 		page *p = m->bulletins[i];
 		S_push_table_of(r, p);
 		if (p->prev) {
