@@ -457,11 +457,6 @@ static void S_push_yval(lua_State *L, const yval *v)
 	}
 }
 
-static char *S_page_url(const page *p)
-{
-	return xasprintf("/%s/", p->slug);
-}
-
 /* The fields of a page table, made from its page: */
 static const char *const S_page_fields[] = {
 	"kind",   "title",   "subtitle", "author", "description", "series",      "publisher", "guidance",
@@ -1426,20 +1421,28 @@ static char *S_output_path(const char *url)
 	size_t n = strlen(url);
 	if (n == 0)
 		return xstrdup("index.html");
-	if (url[n - 1] == '/')
-		return xasprintf("%sindex.html", url);
 	const char *last = strrchr(url, '/');
 	last = last ? last + 1 : url;
-	if (strchr(last, '.'))
+	if (url[n - 1] != '/' && strchr(last, '.'))
 		return xstrdup(url);
-	return xasprintf("%s/index.html", url);
+	/* a folder: its index.html */
+	int slash = url[n - 1] != '/';
+	char *rel = xmalloc(n + slash + sizeof "index.html");
+	memcpy(rel, url, n);
+	if (slash)
+		rel[n] = '/';
+	memcpy(rel + n + slash, "index.html", sizeof "index.html");
+	return rel;
 }
 
 static char *S_output_path_of(const page *p)
 {
-	char *url = S_page_url(p);
-	char *rel = S_output_path(url);
-	free(url);
+	size_t n = strlen(p->slug);
+	if (!n)
+		return xstrdup("index.html");
+	char *rel = xmalloc(n + sizeof "/index.html");
+	memcpy(rel, p->slug, n);
+	memcpy(rel + n, "/index.html", sizeof "/index.html");
 	return rel;
 }
 
@@ -1992,11 +1995,22 @@ static int S_reserve_outputs(render_ctx *r)
 		for (lua_Integer i = 1; i <= n && rc == 0; i++) {
 			lua_rawgeti(L, -1, i);
 			int idx = lua_gettop(L);
-			if (lua_istable(L, idx)) {
+			/* a page of the model keeps the URL of its slug when no hook
+			 * could have changed it */
+			page *p = lua_istable(L, idx) ? S_page_of(L, idx) : NULL;
+			if (p && !r->o->hooks) {
+				char *rel = S_output_path_of(p);
+				rc = output_reserve(r->o->out, rel, p->source);
+				if (rc == 0 && r->ts && (p->kind == PAGE_BULLETIN || p->kind == PAGE_DOCUMENT)) {
+					char *pdf = S_pdf_path(p);
+					rc = output_reserve(r->o->out, pdf, p->source);
+					free(pdf);
+				}
+				free(rel);
+			} else if (lua_istable(L, idx)) {
 				lua_getfield(L, idx, "url");
 				const char *url = lua_tostring(L, -1);
 				if (url && url[0] == '/') {
-					page *p = S_page_of(L, idx);
 					char *origin = S_origin(L, idx, p);
 					char *rel = S_output_path(url);
 					rc = output_reserve(r->o->out, rel, origin);
