@@ -399,9 +399,18 @@ int collections_load(collections *c, lua_State *L, source *src, const char *cont
 typedef struct name_list {
 	const char **names;
 	size_t *lens;
+	uint64_t *heads; /* the first 8 bytes (fewer when shorter, zero after) */
 	size_t *members;
 	size_t n;
 } name_list;
+
+/* Up to eight bytes of s as a number, the rest zero. */
+static uint64_t S_head(const char *s, size_t n)
+{
+	uint64_t v = 0;
+	memcpy(&v, s, n < 8 ? n : 8);
+	return v;
+}
 
 static void S_index_name(collections *c, const char *name, size_t member_ix)
 {
@@ -421,9 +430,11 @@ static void S_index_name(collections *c, const char *name, size_t member_ix)
 	}
 	l->names = xrealloc(l->names, (l->n + 1) * sizeof *l->names);
 	l->lens = xrealloc(l->lens, (l->n + 1) * sizeof *l->lens);
+	l->heads = xrealloc(l->heads, (l->n + 1) * sizeof *l->heads);
 	l->members = xrealloc(l->members, (l->n + 1) * sizeof *l->members);
 	l->names[l->n] = name;
 	l->lens[l->n] = strlen(name);
+	l->heads[l->n] = S_head(name, l->lens[l->n]);
 	l->members[l->n] = member_ix;
 	l->n++;
 }
@@ -444,6 +455,7 @@ static void S_free_name_list(void *p)
 	name_list *l = p;
 	free(l->names);
 	free(l->lens);
+	free(l->heads);
 	free(l->members);
 	free(l);
 }
@@ -471,12 +483,17 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 			i += len - i >= 8 && S_ascii8(u + i) ? 8 : 1;
 			continue;
 		}
+		/* the text is well-formed: a lead byte says how long its character
+		 * is, and a Chinese one (three bytes) is decoded in place */
 		uint32_t cp;
 		size_t k;
-		if ((u[i] & 0xF0) == 0xE0 && i + 2 < len && (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
-			/* the common case, a Chinese character: decoded in place */
+		if (u[i] >= 0xE0 && u[i] < 0xF0 && i + 2 < len) {
 			cp = (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
 			k = 3;
+			if (!(c->initials[cp >> 3] >> (cp & 7) & 1)) {
+				i += 3;
+				continue;
+			}
 		} else {
 			k = utf8_decode(text + i, len - i, &cp);
 		}
@@ -485,11 +502,17 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 			memcpy(key, text + i, k);
 			key[k] = '\0';
 			const name_list *l = strmap_get(&c->mention_index, key);
-			for (size_t j = 0; l && j < l->n; j++)
-				if (!found[l->members[j]] && l->lens[j] <= len - i && memcmp(text + i, l->names[j], l->lens[j]) == 0) {
-					found[l->members[j]] = 1;
-					nfound++;
-				}
+			/* the first eight bytes rule out most names at once */
+			uint64_t at = S_head(text + i, len - i);
+			for (size_t j = 0; l && j < l->n; j++) {
+				size_t nl = l->lens[j];
+				uint64_t mask = nl >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * nl)) - 1);
+				if ((at & mask) != l->heads[j] || found[l->members[j]] || nl > len - i ||
+				    (nl > 8 && memcmp(text + i + 8, l->names[j] + 8, nl - 8) != 0))
+					continue;
+				found[l->members[j]] = 1;
+				nfound++;
+			}
 		}
 		i += k;
 	}

@@ -69,8 +69,9 @@ void collections_free(collections *c);
 
 member *collections_member(const collections *c, const char *name);
 
-/* The members whose name or short name text mentions, each once, in the
- * order of members.csv.  Caller frees *out (the members are borrowed). */
+/* The members whose name or short name text (valid UTF-8) mentions, each
+ * once, in the order of members.csv.  Caller frees *out (the members are
+ * borrowed). */
 void collections_mentions(const collections *c, const char *text, size_t len, member ***out, size_t *n);
 
 #endif
