@@ -1985,9 +1985,13 @@ static int S_reserve_outputs(render_ctx *r)
 	lua_State *L = r->L;
 	/* first what one worker makes after the split, so that a page mapping
 	 * to the same file is the one reported */
-	int rc = output_reserve(r->o->out, "index.html", "(home page)");
-	if (rc == 0)
-		rc = output_reserve(r->o->out, "bulletins/index.html", "(bulletin archive)");
+	static const char *const alone[][2] = {
+		{"index.html", "(home page)"}, {"bulletins/index.html", "(bulletin archive)"},
+		{"404.html", "(not-found page)"}, {"feed.xml", "(feed)"}, {"sitemap.xml", "(sitemap)"},
+	};
+	int rc = 0;
+	for (size_t i = 0; i < JB_ARRAY_LEN(alone) && rc == 0; i++)
+		rc = output_reserve(r->o->out, alone[i][0], alone[i][1]);
 	for (size_t k = 0; k < JB_ARRAY_LEN(S_shared_lists) && rc == 0; k++) {
 		config_push_site(L);
 		lua_getfield(L, -1, S_shared_lists[k]);
@@ -2594,17 +2598,18 @@ int render_site(const render_options *o)
 			S_render_tags(&r);
 		S_render_collections(&r);
 		diag_stage("collections");
-		S_join_workers(&r);
-		diag_stage("joined");
-		if (!r.failed) {
+		/* the not-found page, the feed and the sitemap: the last worker too */
+		if (!r.failed && r.worker == r.jobs - 1) {
 			S_push_special(&r, "404", "页面不存在", "/404.html");
 			S_render_page(&r, "404", "404.html", "(not-found page)");
+			if (!r.failed && (S_write_feed(&r) < 0 || S_write_sitemap(&r) < 0))
+				r.failed = 1;
+			diag_stage("feed, sitemap");
 		}
-		if (!r.failed && (S_write_feed(&r) < 0 || S_write_sitemap(&r) < 0))
-			r.failed = 1;
+		S_join_workers(&r);
+		diag_stage("joined");
 		if (!r.failed)
 			S_copy_files(&r);
-		diag_stage("feed, sitemap");
 	}
 	if (!r.failed && !*o->interrupted && o->hooks &&
 	    hooks_run_finish(o->hooks, output_count(o->out), S_finish_write, &r) < 0)
