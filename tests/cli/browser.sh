@@ -48,6 +48,7 @@ function probe(f) {
 <iframe id="home" onload="probe(this)" src="/" style="width:390px;height:600px;border:0"></iframe>
 <iframe id="archive" onload="probe(this)" src="/bulletins/" style="width:390px;height:600px;border:0"></iframe>
 <iframe id="bulletin" onload="probe(this)" src="$bulletin_url" style="width:390px;height:600px;border:0"></iframe>
+<iframe id="tags" onload="probe(this)" src="/tags/" style="width:390px;height:600px;border:0"></iframe>
 </body></html>
 HTML
 
@@ -114,6 +115,17 @@ expect_dom "chromium: archive renders (lang, nav, issue line)" "$WORK/archive.do
 dom bulletin "$bulletin_url"
 expect_dom "chromium: bulletin page renders (lang, nav, masthead issue line)" "$WORK/bulletin.dom" \
 	'<html lang="zh-CN">' '<nav class="site-nav"' "<p class=\"masthead-issue\">$issue_line</p>" '<article class="prose"'
+# a year's page and a tag's page, reached from the bulletin's links
+year_url=$(grep -o 'href="/bulletins/[0-9]*/"' "$WORK/bulletin.dom" | head -1 | sed 's/href="//; s/"$//')
+dom year "${year_url:-/bulletins/2024/}"
+expect_dom "chromium: a year's page lists its issues and links the volume" "$WORK/year.dom" \
+	'<html lang="zh-CN">' 'class="issue-row-title"' 'volume.pdf' '工作简报</h1>'
+tag_url=$(grep -o 'href="/tags/[^"]*/"' "$WORK/bulletin.dom" | head -1 | sed 's/href="//; s/"$//')
+dom tag "${tag_url:-/tags/}"
+expect_dom "chromium: a tag's page lists the issues that carry it" "$WORK/tag.dom" \
+	'<h1 class="page-title">标签：' 'class="issue-row-title"' 'href="/tags/"'
+dom tags /tags/
+expect_dom "chromium: the list of tags links each tag" "$WORK/tags.dom" 'class="year-chips tag-index"' 'href="/tags/'
 # the collections (documents, members, courses, statistics)
 dom documents /documents/
 expect_dom "chromium: documents index lists 继教合作联盟〔2021〕1号" "$WORK/documents.dom" '继教合作联盟〔2021〕1号' '<h1'
@@ -154,7 +166,7 @@ else
 fi
 
 dom probe /_probe/
-for page in home archive bulletin; do
+for page in home archive bulletin tags; do
 	probe=$(grep -o "data-$page=\"[^\"]*\"" "$WORK/probe.dom" | sed 's/^[^"]*"//; s/"$//')
 	sw=$(echo "$probe" | sed -n 's/.*scrollWidth=\([0-9]*\).*/\1/p')
 	cw=$(echo "$probe" | sed -n 's/.*clientWidth=\([0-9]*\).*/\1/p')
