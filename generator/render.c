@@ -1265,10 +1265,13 @@ static int S_build_years(render_ctx *r)
 	}
 	int list = lua_gettop(L);
 	lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+	const site_model *m = r->o->model;
+	int model = !r->o->hooks && (size_t)n == m->nbulletins;
 	year_slot *slots = xcalloc((size_t)n + 1, sizeof *slots);
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, list, i);
-		slots[i - 1].year = S_year_of(L, -1);
+		/* without hooks the list is the model's */
+		slots[i - 1].year = model ? m->bulletins[i - 1]->year : S_year_of(L, -1);
 		slots[i - 1].index = i;
 		lua_pop(L, 1);
 	}
@@ -1696,11 +1699,58 @@ static char *S_source_of(lua_State *L, int idx)
  * from the tags of site.bulletins and site.documents as the load hooks
  * left them, most used first; site.tag_urls maps each tag as written to
  * its page's URL.  Tags whose names give the same URL are one tag. */
+/* The tag a name on page item (the table at idx, index i of list l)
+ * counts for, made when first seen; NULL when the name makes no URL. */
+static tag_acc *S_tag_of(lua_State *L, int idx, const char *name, strmap *by_name, strmap *by_slug, tag_acc ***tags,
+                         size_t *ntags)
+{
+	static const char no_url = 0;
+	tag_acc *t = strmap_get(by_name, name);
+	if (t == (const void *)&no_url || !t) {
+		char *slug = t ? NULL : str_slugify(name);
+		if (t || !*slug) {
+			char *src = S_source_of(L, idx);
+			diag_warning(src, 0, 0, "tag '%s' has no letters, digits or Han characters to make its URL of: "
+			                        "it gets no tag page", name);
+			free(src);
+			if (!t)
+				strmap_put(by_name, name, (void *)(uintptr_t)&no_url);
+			free(slug);
+			return NULL;
+		}
+		t = strmap_get(by_slug, slug);
+		if (!t) {
+			t = xcalloc(1, sizeof *t);
+			t->name = xstrdup(name);
+			t->slug = xstrdup(slug);
+			strmap_put(by_slug, slug, t);
+			*tags = xrealloc(*tags, (*ntags + 1) * sizeof **tags);
+			(*tags)[(*ntags)++] = t;
+		} else {
+			strvec_push_copy(&t->aliases, name);
+			char *src = S_source_of(L, idx);
+			diag_warning(src, 0, 0, "tag '%s' has the same URL /tags/%s/ as tag '%s': one tag page lists both", name,
+			             slug, t->name);
+			free(src);
+		}
+		strmap_put(by_name, name, t);
+		free(slug);
+	}
+	return t;
+}
+
+/* site.tags = { { name, slug, url, bulletins = {…}, documents = {…} }, … }
+ * from the tags of site.bulletins and site.documents as the load hooks
+ * left them, most used first; site.tag_urls maps each tag as written to
+ * its page's URL.  Tags whose names give the same URL are one tag. */
 static int S_build_tags(render_ctx *r)
 {
 	lua_State *L = r->L;
 	static const char *const lists[2] = {"bulletins", "documents"};
-	strmap by_slug = STRMAP_INIT;
+	const site_model *m = r->o->model;
+	page **pages[2] = {m->bulletins, m->documents};
+	size_t npages[2] = {m->nbulletins, m->ndocuments};
+	strmap by_slug = STRMAP_INIT, by_name = STRMAP_INIT;
 	tag_acc **tags = NULL;
 	size_t ntags = 0;
 	int top = lua_gettop(L);
@@ -1711,39 +1761,29 @@ static int S_build_tags(render_ctx *r)
 		}
 		int list = lua_gettop(L);
 		lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+		/* without hooks the lists are the model's, whose tags are at hand */
+		int model = !r->o->hooks && (size_t)n == npages[l];
 		for (lua_Integer i = 1; i <= n; i++) {
 			lua_rawgeti(L, list, i);
 			int item = lua_gettop(L);
+			if (model) {
+				const strvec *names = &pages[l][i - 1]->tags;
+				for (size_t k = 0; k < names->len; k++) {
+					tag_acc *t = S_tag_of(L, item, names->items[k], &by_name, &by_slug, &tags, &ntags);
+					if (t)
+						S_tag_add(t, l, i);
+				}
+				lua_settop(L, item - 1);
+				continue;
+			}
 			lua_getfield(L, item, "tags");
 			lua_Integer nt = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
 			for (lua_Integer k = 1; k <= nt; k++) {
 				lua_rawgeti(L, -1, k);
 				const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-				char *slug = name ? str_slugify(name) : NULL;
-				if (slug && !*slug) {
-					char *src = S_source_of(L, item);
-					diag_warning(src, 0, 0, "tag '%s' has no letters, digits or Han characters to make its URL of: "
-					                        "it gets no tag page", name);
-					free(src);
-				} else if (slug) {
-					tag_acc *t = strmap_get(&by_slug, slug);
-					if (!t) {
-						t = xcalloc(1, sizeof *t);
-						t->name = xstrdup(name);
-						t->slug = xstrdup(slug);
-						strmap_put(&by_slug, slug, t);
-						tags = xrealloc(tags, (ntags + 1) * sizeof *tags);
-						tags[ntags++] = t;
-					} else if (strcmp(t->name, name) != 0 && !strvec_contains(&t->aliases, name)) {
-						strvec_push_copy(&t->aliases, name);
-						char *src = S_source_of(L, item);
-						diag_warning(src, 0, 0, "tag '%s' has the same URL /tags/%s/ as tag '%s': one tag page lists both",
-						             name, slug, t->name);
-						free(src);
-					}
+				tag_acc *t = name ? S_tag_of(L, item, name, &by_name, &by_slug, &tags, &ntags) : NULL;
+				if (t)
 					S_tag_add(t, l, i);
-				}
-				free(slug);
 				lua_pop(L, 1);
 			}
 			lua_settop(L, item - 1);
@@ -1752,6 +1792,13 @@ static int S_build_tags(render_ctx *r)
 	}
 	if (ntags > 1)
 		qsort(tags, ntags, sizeof *tags, S_cmp_tags);
+	/* the lists the tags take their pages from */
+	int lists_at = lua_gettop(L) + 1;
+	for (int l = 0; l < 2; l++) {
+		config_push_site(L);
+		lua_getfield(L, -1, lists[l]);
+		lua_remove(L, -2);
+	}
 	lua_createtable(L, (int)ntags, 0);
 	int out = lua_gettop(L);
 	lua_newtable(L);
@@ -1780,14 +1827,12 @@ static int S_build_tags(render_ctx *r)
 			lua_setfield(L, urls, t->name);
 		}
 		for (int l = 0; l < 2; l++) {
-			S_push_list(L, lists[l]);
 			lua_createtable(L, (int)t->n[l], 0);
 			for (size_t k = 0; k < t->n[l]; k++) {
-				lua_rawgeti(L, -2, t->items[l][k]);
+				lua_rawgeti(L, lists_at + l, t->items[l][k]);
 				lua_rawseti(L, -2, (lua_Integer)k + 1);
 			}
-			lua_setfield(L, -3, lists[l]);
-			lua_pop(L, 1);
+			lua_setfield(L, -2, lists[l]);
 		}
 		lua_rawseti(L, out, (lua_Integer)i + 1);
 	}
@@ -1811,6 +1856,7 @@ static int S_build_tags(render_ctx *r)
 	}
 	free(tags);
 	strmap_free(&by_slug, NULL);
+	strmap_free(&by_name, NULL);
 	return 0;
 }
 

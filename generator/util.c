@@ -216,16 +216,13 @@ uint64_t hash64(const void *data, size_t n)
 	return h;
 }
 
-/* ---- strmap: open addressing, linear probing, FNV-1a ---- */
+/* ---- strmap: open addressing, linear probing, hash64 ---- */
 
 static uint32_t S_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h ? h : 1;
+	uint64_t h = hash64(s, strlen(s));
+	uint32_t v = (uint32_t)(h ^ h >> 32);
+	return v ? v : 1;
 }
 
 static strmap_entry *S_find(const strmap *m, const char *key, uint32_t h)
