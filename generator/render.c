@@ -410,13 +410,19 @@ static void S_set_int(lua_State *L, const char *k, long v)
 	lua_setfield(L, -2, k);
 }
 
-static void S_set_list(lua_State *L, const char *k, const strvec *v)
+/* A list of strings as a Lua sequence, pushed. */
+static void S_push_strvec(lua_State *L, const strvec *v)
 {
 	lua_createtable(L, (int)v->len, 0);
 	for (size_t i = 0; i < v->len; i++) {
 		lua_pushstring(L, v->items[i]);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+}
+
+static void S_set_list(lua_State *L, const char *k, const strvec *v)
+{
+	S_push_strvec(L, v);
 	lua_setfield(L, -2, k);
 }
 
@@ -494,11 +500,7 @@ static int S_page_field(lua_State *L, const page *p, const char *key)
 		if (strcmp(key, "author") == 0)
 			return S_push_str(L, p->author);
 		if (strcmp(key, "authors") == 0) {
-			lua_createtable(L, (int)p->authors.len, 0);
-			for (size_t i = 0; i < p->authors.len; i++) {
-				lua_pushstring(L, p->authors.items[i]);
-				lua_rawseti(L, -2, (lua_Integer)i + 1);
-			}
+			S_push_strvec(L, &p->authors);
 			return 1;
 		}
 		return 0;
@@ -563,11 +565,7 @@ static int S_page_field(lua_State *L, const page *p, const char *key)
 		if (strcmp(key, "total") == 0)
 			return S_push_int(L, p->total);
 		if (strcmp(key, "tags") == 0) {
-			lua_createtable(L, (int)p->tags.len, 0);
-			for (size_t i = 0; i < p->tags.len; i++) {
-				lua_pushstring(L, p->tags.items[i]);
-				lua_rawseti(L, -2, (lua_Integer)i + 1);
-			}
+			S_push_strvec(L, &p->tags);
 			return 1;
 		}
 		return 0;
