@@ -72,7 +72,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 
 build/fuzz/%: tests/fuzz/%.c $(filter-out generator/main.c,$(SRCS)) | deps
 	@mkdir -p build/fuzz
-	clang -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -Igenerator -o $@ $< $(filter-out generator/main.c,$(SRCS)) $(ALL_LIBS)
+	clang -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -DJIANBAO_VERSION='"$(VERSION)"' -Igenerator -o $@ $< $(filter-out generator/main.c,$(SRCS)) $(ALL_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
