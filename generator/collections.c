@@ -460,14 +460,6 @@ static void S_free_name_list(void *p)
 	free(l);
 }
 
-/* Eight bytes that are all ASCII (no byte has its top bit set). */
-static int S_ascii8(const unsigned char *u)
-{
-	uint64_t w;
-	memcpy(&w, u, 8);
-	return !(w & 0x8080808080808080ULL);
-}
-
 void collections_mentions(const collections *c, const char *text, size_t len, member ***out, size_t *n)
 {
 	*out = NULL;
@@ -480,7 +472,7 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 	const unsigned char *u = (const unsigned char *)text;
 	for (size_t i = 0; i < len;) {
 		if (u[i] < 0x80) {
-			i += len - i >= 8 && S_ascii8(u + i) ? 8 : 1;
+			i += len - i >= 8 && str_ascii8(text + i) ? 8 : 1;
 			continue;
 		}
 		/* the text is well-formed: a lead byte says how long its character

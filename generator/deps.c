@@ -37,11 +37,15 @@ struct deps {
 	uint32_t *ids;
 	size_t nids, capids;
 	uint64_t flags;
-	/* captures: what they read, from where each one began */
+	/* captures: what they read, and for each one open where its records
+	 * begin and its flags */
 	uint32_t *cap_ids, *cap_seen, cap_gen;
 	size_t ncap, capcap;
-	size_t *cap_starts, ncap_starts;
-	unsigned cap_flags[32];
+	struct capture {
+		size_t start;
+		unsigned flags;
+	} *captures;
+	size_t ncaptures;
 };
 
 #define S_PAD(n) (((n) + 7) & ~(size_t)7)
@@ -203,7 +207,7 @@ void deps_page(deps *d, int id)
 {
 	if (!d || d->depth == 0 || id < 0 || (size_t)id >= d->nrecords)
 		return;
-	if (d->ncap_starts)
+	if (d->ncaptures)
 		S_capture(d, id);
 	if (d->seen[id] == d->gen)
 		return;
@@ -224,8 +228,8 @@ void deps_flag(deps *d, unsigned flag)
 {
 	if (d && d->depth > 0) {
 		d->flags |= flag;
-		for (size_t i = 0; i < d->ncap_starts && i < JB_ARRAY_LEN(d->cap_flags); i++)
-			d->cap_flags[i] |= flag;
+		for (size_t i = 0; i < d->ncaptures; i++)
+			d->captures[i].flags |= flag;
 	}
 }
 
@@ -235,10 +239,8 @@ void deps_capture_begin(deps *d)
 		return;
 	if (!d->cap_seen)
 		d->cap_seen = xcalloc(d->nrecords ? d->nrecords : 1, sizeof *d->cap_seen);
-	d->cap_starts = xrealloc(d->cap_starts, (d->ncap_starts + 1) * sizeof *d->cap_starts);
-	if (d->ncap_starts < JB_ARRAY_LEN(d->cap_flags))
-		d->cap_flags[d->ncap_starts] = 0;
-	d->cap_starts[d->ncap_starts++] = d->ncap;
+	d->captures = xrealloc(d->captures, (d->ncaptures + 1) * sizeof *d->captures);
+	d->captures[d->ncaptures++] = (struct capture){d->ncap, 0};
 	d->cap_gen++; /* what is read from here on is taken again */
 }
 
@@ -247,17 +249,16 @@ void deps_capture_end(deps *d, uint32_t **ids, size_t *n, unsigned *flags)
 	*ids = NULL;
 	*n = 0;
 	*flags = 0;
-	if (!d || !d->ncap_starts)
+	if (!d || !d->ncaptures)
 		return;
-	size_t level = --d->ncap_starts, start = d->cap_starts[level];
-	*n = d->ncap - start;
+	struct capture c = d->captures[--d->ncaptures];
+	*n = d->ncap - c.start;
 	if (*n) {
 		*ids = xmalloc(*n * sizeof **ids);
-		memcpy(*ids, d->cap_ids + start, *n * sizeof **ids);
+		memcpy(*ids, d->cap_ids + c.start, *n * sizeof **ids);
 	}
-	/* deeper levels were cut short: the flags of the outermost hold */
-	*flags = level < JB_ARRAY_LEN(d->cap_flags) ? d->cap_flags[level] : (unsigned)d->flags;
-	if (level == 0)
+	*flags = c.flags;
+	if (!d->ncaptures)
 		d->ncap = 0;
 	d->cap_gen++; /* the enclosing capture takes its records again too */
 }
@@ -327,6 +328,6 @@ void deps_free(deps *d)
 	free(d->ids);
 	free(d->cap_ids);
 	free(d->cap_seen);
-	free(d->cap_starts);
+	free(d->captures);
 	free(d);
 }

@@ -197,8 +197,6 @@ static int S_history_wait(void *ctx)
 /* The files an output was given, with their states, for the stamp. */
 typedef struct written_files {
 	stamp_file *files;
-	struct stat *states;
-	unsigned char *known;
 	size_t n, cap;
 } written_files;
 
@@ -208,21 +206,12 @@ static void S_note_file(void *ctx, const char *rel, const struct stat *st)
 	if (w->n == w->cap) {
 		w->cap = w->cap ? 2 * w->cap : 1024;
 		w->files = xrealloc(w->files, w->cap * sizeof *w->files);
-		w->states = xrealloc(w->states, w->cap * sizeof *w->states);
-		w->known = xrealloc(w->known, w->cap);
 	}
-	w->files[w->n].rel = xstrdup(rel);
-	w->known[w->n] = st != NULL;
+	stamp_file *f = &w->files[w->n++];
+	f->rel = xstrdup(rel);
+	f->known = st != NULL;
 	if (st)
-		w->states[w->n] = *st;
-	w->n++;
-}
-
-/* Points each file at its state, once all are noted. */
-static void S_written_done(written_files *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		w->files[i].st = w->known[i] ? &w->states[i] : NULL;
+		f->st = *st;
 }
 
 static void S_written_free(written_files *w)
@@ -230,8 +219,6 @@ static void S_written_free(written_files *w)
 	for (size_t i = 0; i < w->n; i++)
 		free(w->files[i].rel);
 	free(w->files);
-	free(w->states);
-	free(w->known);
 }
 
 /* Waits for the walk, which is not needed after all: what it found is
@@ -420,10 +407,8 @@ static int S_build(const build_args *a)
 	int same_files = output_changed_files(out, &changed) == 0;
 	/* a new output holds just the files written, whose states are known */
 	written_files wf = {0};
-	if (!update && record) {
+	if (!update && record)
 		output_each_written(out, S_note_file, &wf);
-		S_written_done(&wf);
-	}
 	if (output_commit(out) < 0) {
 		strvec_free(&changed);
 		S_written_free(&wf);

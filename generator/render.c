@@ -394,22 +394,6 @@ static int S_site_index(lua_State *L)
 	return 0;
 }
 
-static void S_set_str(lua_State *L, const char *k, const char *v)
-{
-	if (!v || !*v)
-		return;
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void S_set_int(lua_State *L, const char *k, long v)
-{
-	if (!v)
-		return;
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
 /* A list of strings as a Lua sequence, pushed. */
 static void S_push_strvec(lua_State *L, const strvec *v)
 {
@@ -485,6 +469,18 @@ static int S_push_int(lua_State *L, long v)
 		return 0;
 	lua_pushinteger(L, v);
 	return 1;
+}
+
+static void S_set_str(lua_State *L, const char *k, const char *v)
+{
+	if (S_push_str(L, v))
+		lua_setfield(L, -2, k);
+}
+
+static void S_set_int(lua_State *L, const char *k, long v)
+{
+	if (S_push_int(L, v))
+		lua_setfield(L, -2, k);
 }
 
 static void S_push_table_in(lua_State *L, const page *p);
@@ -658,10 +654,6 @@ static void S_push_table_in(lua_State *L, const page *p)
 	lua_remove(L, -2);
 }
 
-static void S_push_table_of(render_ctx *r, page *p)
-{
-	S_push_table_in(r->L, p);
-}
 
 /* Builds every page table and the site lists, and stores them in the
  * site table: bulletins, pages, build_date, generator, commit. */
@@ -711,13 +703,13 @@ static void S_build_site_tables(render_ctx *r)
 	/* made when first read, with notes */
 	for (size_t i = 0; !r->dp && i < m->nbulletins; i++) {
 		page *p = m->bulletins[i];
-		S_push_table_of(r, p);
+		S_push_table_in(r->L, p);
 		if (p->prev) {
-			S_push_table_of(r, p->prev);
+			S_push_table_in(r->L, p->prev);
 			lua_setfield(L, -2, "prev");
 		}
 		if (p->next) {
-			S_push_table_of(r, p->next);
+			S_push_table_in(r->L, p->next);
 			lua_setfield(L, -2, "next");
 		}
 		lua_pop(L, 1);
@@ -763,7 +755,7 @@ static void S_push_bulletin_ref(render_ctx *r, const char *ref)
 {
 	page *p = model_bulletin(r->o->model, r->o->content_dir, ref);
 	if (p)
-		S_push_table_of(r, p);
+		S_push_table_in(r->L, p);
 	else
 		lua_pushnil(r->L);
 }
@@ -821,13 +813,13 @@ static void S_build_collection_tables(render_ctx *r)
 	if (m->ndocuments > 1)
 		qsort(byno, m->ndocuments, sizeof(page *), S_cmp_doc_numbers);
 	for (size_t i = 0; i < m->ndocuments; i++) {
-		S_push_table_of(r, byno[i]);
+		S_push_table_in(r->L, byno[i]);
 		if (i > 0) {
-			S_push_table_of(r, byno[i - 1]);
+			S_push_table_in(r->L, byno[i - 1]);
 			lua_setfield(L, -2, "prev");
 		}
 		if (i + 1 < m->ndocuments) {
-			S_push_table_of(r, byno[i + 1]);
+			S_push_table_in(r->L, byno[i + 1]);
 			lua_setfield(L, -2, "next");
 		}
 		lua_pop(L, 1);
@@ -875,7 +867,7 @@ static void S_build_collection_tables(render_ctx *r)
 		lua_newtable(L);
 		lua_Integer nm = 0;
 		for (size_t j = 0; j < nmentioners[i]; j++) {
-			S_push_table_of(r, mentioners[i][j]);
+			S_push_table_in(r->L, mentioners[i][j]);
 			lua_rawseti(L, -2, ++nm);
 		}
 		lua_setfield(L, -2, "mentions");
@@ -1654,8 +1646,6 @@ static char *S_origin(lua_State *L, int idx, const page *p)
 	return origin;
 }
 
-/* A bulletin goes into its year's volume: with PDFs, it stays only when
- * all of its year's bulletins do. */
 /* A tag while site.tags is made: its name as first seen, and the
  * positions of its pages in site.bulletins and site.documents. */
 typedef struct tag_acc {
@@ -1686,19 +1676,9 @@ static int S_cmp_tags(const void *a, const void *b)
 	return strcmp(x->slug, y->slug);
 }
 
-/* The page table at idx's source file, for messages. */
-static char *S_source_of(lua_State *L, int idx)
-{
-	page *p = S_page_of(L, idx);
-	return p ? xstrdup(p->source) : S_origin(L, idx, NULL);
-}
-
-/* site.tags = { { name, slug, url, bulletins = {…}, documents = {…} }, … }
- * from the tags of site.bulletins and site.documents as the load hooks
- * left them, most used first; site.tag_urls maps each tag as written to
- * its page's URL.  Tags whose names give the same URL are one tag. */
-/* The tag a name on page item (the table at idx, index i of list l)
- * counts for, made when first seen; NULL when the name makes no URL. */
+/* The tag that name, on the page table at idx, counts for: made when
+ * first seen (by_name: name → tag; by_slug: URL → tag); NULL when the name
+ * makes no URL. */
 static tag_acc *S_tag_of(lua_State *L, int idx, const char *name, strmap *by_name, strmap *by_slug, tag_acc ***tags,
                          size_t *ntags)
 {
@@ -1707,7 +1687,7 @@ static tag_acc *S_tag_of(lua_State *L, int idx, const char *name, strmap *by_nam
 	if (t == (const void *)&no_url || !t) {
 		char *slug = t ? NULL : str_slugify(name);
 		if (t || !*slug) {
-			char *src = S_source_of(L, idx);
+			char *src = S_origin(L, idx, S_page_of(L, idx));
 			diag_warning(src, 0, 0, "tag '%s' has no letters, digits or Han characters to make its URL of: "
 			                        "it gets no tag page", name);
 			free(src);
@@ -1726,7 +1706,7 @@ static tag_acc *S_tag_of(lua_State *L, int idx, const char *name, strmap *by_nam
 			(*tags)[(*ntags)++] = t;
 		} else {
 			strvec_push_copy(&t->aliases, name);
-			char *src = S_source_of(L, idx);
+			char *src = S_origin(L, idx, S_page_of(L, idx));
 			diag_warning(src, 0, 0, "tag '%s' has the same URL /tags/%s/ as tag '%s': one tag page lists both", name,
 			             slug, t->name);
 			free(src);
@@ -1858,6 +1838,8 @@ static int S_build_tags(render_ctx *r)
 	return 0;
 }
 
+/* A bulletin goes into its year's volume: with PDFs, it stays only when
+ * all of its year's bulletins do. */
 static int S_may_stay(render_ctx *r, const page *p)
 {
 	if (!r->ts || !p || p->kind != PAGE_BULLETIN)
@@ -2615,11 +2597,10 @@ int render_site(const render_options *o)
 	S_find_kept_volumes(&r);
 
 	if (!r.failed) {
-		if (!r.failed)
-			S_split_workers(&r);
+		S_split_workers(&r);
 		diag_stage("workers");
-		/* the home page and the archive by the last worker: the first
-		 * one makes the pages that wait for all the others */
+		/* the home page and the archive by the last worker: the first one
+		 * makes the index pages of the collections */
 		if (!r.failed && r.worker == r.jobs - 1) {
 			S_push_special(&r, "home", o->config->title, "/");
 			S_render_page(&r, "home", "index.html", "(home page)");

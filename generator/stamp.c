@@ -55,12 +55,26 @@ static entry_state S_state(const struct stat *st)
 	return rec;
 }
 
-static void S_line(buf *b, const char *name, const struct stat *st)
+/* An entry: its name (len bytes), a NUL and its state. */
+static void S_line_n(buf *b, const char *name, size_t len, const struct stat *st)
 {
 	entry_state rec = S_state(st);
-	buf_puts(b, name);
+	buf_put(b, name, len);
 	buf_putc(b, '\0');
 	buf_put(b, (const char *)&rec, sizeof rec);
+}
+
+static void S_line(buf *b, const char *name, const struct stat *st)
+{
+	S_line_n(b, name, strlen(name), st);
+}
+
+/* What a record starts with: the length of the head, the head. */
+static void S_put_head(buf *b, const stamp *s)
+{
+	uint64_t head = s->head.len;
+	buf_put(b, (const char *)&head, 8);
+	buf_put(b, s->head.ptr, s->head.len);
 }
 
 static int S_after(const struct timespec *t, const struct timespec *limit)
@@ -396,9 +410,7 @@ void stamp_record_changed(stamp *s, const strvec *changed)
 		free(rel);
 	}
 	buf b = BUF_INIT;
-	uint64_t head = s->head.len;
-	buf_put(&b, (const char *)&head, 8);
-	buf_put(&b, s->head.ptr, s->head.len);
+	S_put_head(&b, s);
 	buf_put(&b, s->now.ptr, s->now.len);
 	file_write_atomic(s->file, b.ptr, b.len);
 	buf_free(&b);
@@ -436,9 +448,7 @@ void stamp_record(stamp *s)
 	if (!s || s->racy)
 		return;
 	buf b = BUF_INIT;
-	uint64_t head = s->head.len;
-	buf_put(&b, (const char *)&head, 8);
-	buf_put(&b, s->head.ptr, s->head.len);
+	S_put_head(&b, s);
 	S_walk(&b, s->out_dir, NULL, NULL);
 	file_write_atomic(s->file, b.ptr, b.len); /* without it, the next build just builds */
 	buf_free(&b);
@@ -465,10 +475,7 @@ static void S_put_entry(buf *b, int root, const char *path, const char *name, si
 			memset(&st, 0, sizeof st); /* gone: the next build's check fails */
 		known = &st;
 	}
-	entry_state rec = S_state(known);
-	buf_put(b, name, len);
-	buf_putc(b, '\0');
-	buf_put(b, (const char *)&rec, sizeof rec);
+	S_line_n(b, name, len, known);
 }
 
 void stamp_record_files(stamp *s, stamp_file *files, size_t n)
@@ -485,9 +492,7 @@ void stamp_record_files(stamp *s, stamp_file *files, size_t n)
 	}
 	qsort(files, n, sizeof *files, S_cmp_walk);
 	buf b = BUF_INIT;
-	uint64_t head = s->head.len;
-	buf_put(&b, (const char *)&head, 8);
-	buf_put(&b, s->head.ptr, s->head.len);
+	S_put_head(&b, s);
 	/* as S_walk writes it: the folder, ".", then its entries depth first,
 	 * each folder's ending with an empty name */
 	buf_puts(&b, s->out_dir);
@@ -524,7 +529,7 @@ void stamp_record_files(stamp *s, stamp_file *files, size_t n)
 			}
 			part = p + 1;
 		}
-		S_put_entry(&b, root, rel, part, strlen(part), files[i].st);
+		S_put_entry(&b, root, rel, part, strlen(part), files[i].known ? &files[i].st : NULL);
 		prev = rel;
 	}
 	for (; prev_depth > 0; prev_depth--)

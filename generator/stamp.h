@@ -12,6 +12,8 @@
 #ifndef JB_STAMP_H
 #define JB_STAMP_H
 
+#include <sys/stat.h>
+
 #include "source.h"
 #include "util.h"
 
@@ -35,12 +37,12 @@ uint64_t stamp_inputs_hash(const stamp *s);
 const char *stamp_output_dir(const stamp *s);
 /* Records the state read by stamp_begin and the output as it is now. */
 void stamp_record(stamp *s);
-/* A file of the output, relative to it, and its state when known (NULL:
+/* A file of the output, relative to it, and its state when known (else
  * it is looked up). */
-struct stat;
 typedef struct stamp_file {
 	char *rel;
-	const struct stat *st;
+	struct stat st;
+	int known;
 } stamp_file;
 /* Like stamp_record for an output that holds exactly files (and the
  * folders they are in), sorted here: no folder is read. */

@@ -145,6 +145,13 @@ static int S_blank(const char *s, size_t len)
 	return 1;
 }
 
+/* Where the line that s[j] is on ends (its newline), or len. */
+static size_t S_line_end(const char *s, size_t len, size_t j)
+{
+	const char *nl = j < len ? memchr(s + j, '\n', len - j) : NULL;
+	return nl ? (size_t)(nl - s) : len;
+}
+
 /* The end of a Lua string or comment that starts at s[i] ('"', '\'', "[["
  * or "--"), or len when it does not end. */
 static size_t S_skip_lua_literal(const char *s, size_t len, size_t i)
@@ -159,16 +166,13 @@ static size_t S_skip_lua_literal(const char *s, size_t len, size_t i)
 	int comment = s[i] == '-';
 	size_t j = i + 2;
 	if (comment && !(j < len && s[j] == '['))
-		return (size_t)(memchr(s + j, '\n', len - j) ? (const char *)memchr(s + j, '\n', len - j) - s : (ptrdiff_t)len);
+		return S_line_end(s, len, j);
 	/* long brackets: [[ ]] or [==[ ]==] */
 	size_t open = comment ? j : i, eq = 0;
 	for (j = open + 1; j < len && s[j] == '='; j++)
 		eq++;
-	if (j >= len || s[j] != '[') {
-		if (comment)
-			return (size_t)(memchr(s + j, '\n', len - j) ? (const char *)memchr(s + j, '\n', len - j) - s : (ptrdiff_t)len);
-		return i + 1; /* just an index bracket */
-	}
+	if (j >= len || s[j] != '[')
+		return comment ? S_line_end(s, len, j) : i + 1; /* a comment to the line's end, or an index bracket */
 	for (j++; j < len; j++) {
 		if (s[j] != ']')
 			continue;

@@ -414,10 +414,9 @@ static size_t S_utf8_seq(const unsigned char *s, size_t left)
 	return n;
 }
 
-/* Eight bytes that are all ASCII. */
-static int S_ascii8(const unsigned char *s)
+int str_ascii8(const char *s)
 {
-	return !(S_le64(s) & 0x8080808080808080ULL);
+	return !(S_le64((const unsigned char *)s) & 0x8080808080808080ULL);
 }
 
 /* As utf8_decode steps: a well-formed sequence, else one byte. */
@@ -475,7 +474,7 @@ int utf8_valid(const char *str, size_t len, size_t *bad)
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < len) {
-		if (len - i >= 8 && S_ascii8(s + i)) {
+		if (len - i >= 8 && str_ascii8((const char *)s + i)) {
 			i += 8;
 			continue;
 		}

@@ -112,6 +112,8 @@ int utf8_is_cjk(uint32_t cp);
  * every other run of characters one '-'.  Caller frees. */
 char *str_slugify(const char *s);
 
+/* The eight bytes at s are all ASCII (none has its top bit set). */
+int str_ascii8(const char *s);
 int str_starts_with(const char *s, const char *prefix);
 int str_ends_with(const char *s, const char *suffix);
 /* Trims ASCII white space in place at both ends. */
