@@ -219,9 +219,21 @@ static void S_parser_error(yparse *p)
 		diag_error(p->file, line, col, "invalid YAML: %s", p->parser.problem ? p->parser.problem : "error");
 }
 
+/* The room for len + 1 entries: lists grow by doubling from four. */
+static int S_full(size_t len)
+{
+	return len == 0 || (len >= 4 && (len & (len - 1)) == 0);
+}
+
+static size_t S_room(size_t len)
+{
+	return len ? len * 2 : 4;
+}
+
 static void S_push(yval *v, yval *item)
 {
-	v->items = xrealloc(v->items, (v->len + 1) * sizeof(yval *));
+	if (S_full(v->len))
+		v->items = xrealloc(v->items, S_room(v->len) * sizeof(yval *));
 	v->items[v->len++] = item;
 }
 
@@ -302,9 +314,11 @@ static yval *S_node(yparse *p, yaml_event_t *ev)
 				free(key);
 				goto fail;
 			}
-			v->keys = xrealloc(v->keys, (v->len + 1) * sizeof(char *));
-			v->key_lines = xrealloc(v->key_lines, (v->len + 1) * sizeof(int));
-			v->key_cols = xrealloc(v->key_cols, (v->len + 1) * sizeof(int));
+			if (S_full(v->len)) {
+				v->keys = xrealloc(v->keys, S_room(v->len) * sizeof(char *));
+				v->key_lines = xrealloc(v->key_lines, S_room(v->len) * sizeof(int));
+				v->key_cols = xrealloc(v->key_cols, S_room(v->len) * sizeof(int));
+			}
 			v->keys[v->len] = key;
 			v->key_lines[v->len] = kl;
 			v->key_cols[v->len] = kc;

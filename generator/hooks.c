@@ -736,6 +736,7 @@ int hooks_run_page(hooks *h, int page_idx, md_doc *doc, const char *file, int fi
 		} else {
 			cmark_node_free(doc->root);
 			doc->root = root;
+			doc->normalized = 0;
 		}
 	} else if (rc == 0 && !lua_isnil(L, -1)) {
 		diag_error(file, 0, 0, "page hook: page.doc must be a document node table, not a %s", luaL_typename(L, -1));
@@ -818,7 +819,7 @@ static char *S_insert_result(hooks *h, cmark_node *node, const char *name)
 		                 name, luaL_typename(L, -1));
 	lua_getfield(L, -1, "html");
 	if (lua_isstring(L, -1)) {
-		cmark_node *cb = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+		cmark_node *cb = md_node_new(CMARK_NODE_CUSTOM_BLOCK, NULL);
 		cmark_node_set_on_enter(cb, lua_tostring(L, -1));
 		cmark_node_set_on_exit(cb, "");
 		cmark_node_insert_before(node, cb);
@@ -921,6 +922,7 @@ int hooks_expand_shortcodes(hooks *h, int page_idx, md_doc *doc, const char *fil
 			} else {
 				cmark_node_unlink(n);
 				cmark_node_free(n);
+				doc->normalized = 0;
 			}
 		}
 		free(name);

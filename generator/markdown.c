@@ -2,11 +2,132 @@
 #include "markdown.h"
 
 #include <cmark-gfm-core-extensions.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util.h"
+
+/* ---- memory for parsed trees ----
+ *
+ * A page's parse makes and frees over a hundred small blocks (nodes, their
+ * text, the inline parser's stacks).  They come from free lists per size
+ * class, one set per thread, carved from chunks that are kept for the
+ * process's lifetime; larger blocks are malloc's.  A block's header holds
+ * its room, header included (0 for a malloc block).  A block freed by
+ * another thread than the one that made it joins that thread's lists. */
+#define S_HEAD 16
+#define S_CLASS 16
+#define S_SMALL 512
+#define S_CHUNK ((size_t)256 << 10)
+
+typedef struct pool_chunk {
+	struct pool_chunk *next;
+} pool_chunk;
+
+typedef struct md_pool {
+	void *free[S_SMALL / S_CLASS];
+	char *at; /* the rest of the thread's newest chunk */
+	size_t left;
+} md_pool;
+
+static __thread md_pool S_pool;
+static pool_chunk *S_chunks; /* every chunk, so that all stay reachable */
+static pthread_mutex_t S_chunks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static char *S_block_new(size_t n, int zero)
+{
+	if (n > SIZE_MAX - S_HEAD)
+		return NULL;
+	size_t room = (n + S_HEAD + S_CLASS - 1) / S_CLASS * S_CLASS;
+	char *b;
+	if (room > S_SMALL) {
+		b = malloc(n + S_HEAD);
+		if (!b)
+			return NULL;
+		room = 0;
+	} else if ((b = S_pool.free[room / S_CLASS - 1]) != NULL) {
+		memcpy(&S_pool.free[room / S_CLASS - 1], b, sizeof(void *));
+	} else {
+		if (S_pool.left < room) {
+			pool_chunk *k = malloc(S_CHUNK);
+			if (!k)
+				return NULL;
+			pthread_mutex_lock(&S_chunks_lock);
+			k->next = S_chunks;
+			S_chunks = k;
+			pthread_mutex_unlock(&S_chunks_lock);
+			S_pool.at = (char *)k + S_HEAD; /* blocks stay 16-byte aligned */
+			S_pool.left = S_CHUNK - S_HEAD;
+		}
+		b = S_pool.at;
+		S_pool.at += room;
+		S_pool.left -= room;
+	}
+	memcpy(b, &room, sizeof room);
+	if (zero)
+		memset(b + S_HEAD, 0, n);
+	return b + S_HEAD;
+}
+
+static size_t S_block_room(const char *p)
+{
+	size_t room;
+	memcpy(&room, p - S_HEAD, sizeof room);
+	return room;
+}
+
+static void S_block_free(void *ptr)
+{
+	if (!ptr)
+		return;
+	char *b = (char *)ptr - S_HEAD;
+	size_t room = S_block_room(ptr);
+	if (!room) {
+		free(b);
+		return;
+	}
+	memcpy(b, &S_pool.free[room / S_CLASS - 1], sizeof(void *));
+	S_pool.free[room / S_CLASS - 1] = b;
+}
+
+static void *S_mem_calloc(size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / size)
+		abort();
+	char *p = S_block_new(count * size, 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+static void *S_mem_realloc(void *ptr, size_t n)
+{
+	if (!ptr) {
+		char *p = S_block_new(n, 0);
+		if (!p)
+			abort();
+		return p;
+	}
+	size_t room = S_block_room(ptr);
+	if (!room) {
+		char *b = realloc((char *)ptr - S_HEAD, n + S_HEAD);
+		if (!b)
+			abort();
+		return b + S_HEAD;
+	}
+	if (n + S_HEAD <= room)
+		return ptr;
+	char *p = S_block_new(n, 0);
+	if (!p)
+		abort();
+	memcpy(p, ptr, room - S_HEAD);
+	S_block_free(ptr);
+	return p;
+}
+
+static cmark_mem S_mem = {S_mem_calloc, S_mem_realloc, S_block_free};
 
 static const char *const S_extensions[] = {"table", "strikethrough", "autolink", "tagfilter"};
 
@@ -46,7 +167,8 @@ void md_parse(md_doc *doc, const char *text, size_t len, int flags)
 {
 	cmark_gfm_core_extensions_ensure_registered();
 	doc->unsafe = (flags & MD_RAW_HTML) != 0;
-	doc->parser = cmark_parser_new(S_options(flags));
+	doc->normalized = 0;
+	doc->parser = cmark_parser_new_with_mem(S_options(flags), &S_mem);
 	for (size_t i = 0; i < JB_ARRAY_LEN(S_extensions); i++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(S_extensions[i]);
 		if (ext && S_may_use(S_extensions[i], text, len))
@@ -54,6 +176,11 @@ void md_parse(md_doc *doc, const char *text, size_t len, int flags)
 	}
 	cmark_parser_feed(doc->parser, text, len);
 	doc->root = cmark_parser_finish(doc->parser);
+}
+
+cmark_node *md_node_new(cmark_node_type type, cmark_syntax_extension *ext)
+{
+	return cmark_node_new_with_mem_and_ext(type, &S_mem, ext);
 }
 
 void md_doc_free(md_doc *doc)
@@ -74,11 +201,12 @@ static int S_has_literal_text(cmark_node *n)
 	return t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE;
 }
 
-void md_plain_text(cmark_node *node, buf *out)
+/* The text of node, or its start: stops once out holds at least max bytes. */
+static void S_plain_text(cmark_node *node, buf *out, size_t max)
 {
 	cmark_iter *it = cmark_iter_new(node);
 	cmark_event_type ev;
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+	while (out->len < max && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
 		cmark_node *n = cmark_iter_get_node(it);
 		if (ev != CMARK_EVENT_ENTER)
 			continue;
@@ -93,6 +221,11 @@ void md_plain_text(cmark_node *node, buf *out)
 		}
 	}
 	cmark_iter_free(it);
+}
+
+void md_plain_text(cmark_node *node, buf *out)
+{
+	S_plain_text(node, out, SIZE_MAX);
 }
 
 /* The last (or first) code point of the text an inline node renders. */
@@ -201,10 +334,16 @@ static void S_mark_captions(cmark_node *root)
 	for (cmark_node *n = cmark_node_first_child(root); n;) {
 		cmark_node *next = cmark_node_next(n);
 		if (cmark_node_get_type(n) == CMARK_NODE_PARAGRAPH) {
+			/* a caption starts with 图 or 表: the first bytes rule out
+			 * most paragraphs */
 			buf text = BUF_INIT;
-			md_plain_text(n, &text);
+			S_plain_text(n, &text, 3);
+			if (text.len >= 3 && (memcmp(text.ptr, "图", 3) == 0 || memcmp(text.ptr, "表", 3) == 0)) {
+				buf_truncate(&text, 0);
+				md_plain_text(n, &text);
+			}
 			if (md_is_caption_text(buf_cstr(&text), text.len)) {
-				cmark_node *cap = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+				cmark_node *cap = md_node_new(CMARK_NODE_CUSTOM_BLOCK, NULL);
 				cmark_node_set_on_enter(cap, "<p class=\"caption\">");
 				cmark_node_set_on_exit(cap, "</p>");
 				cmark_node *para = n;
@@ -273,6 +412,10 @@ static void S_drop_unsafe_links(cmark_node *root)
 
 void md_normalize(md_doc *doc)
 {
+	/* each step leaves nothing for itself to do again */
+	if (doc->normalized)
+		return;
+	doc->normalized = 1;
 	if (!doc->unsafe)
 		S_drop_unsafe_links(doc->root);
 	S_join_cjk_breaks(doc->root);
@@ -302,8 +445,21 @@ char *md_take_title(md_doc *doc, int remove)
 
 char *md_render_html(md_doc *doc)
 {
-	char *html = cmark_render_html(doc->root, S_options(doc->unsafe), cmark_parser_get_syntax_extensions(doc->parser));
+	/* the text comes back in malloc's memory, as callers free it */
+	char *html = cmark_render_html_with_mem(doc->root, S_options(doc->unsafe),
+	                                        cmark_parser_get_syntax_extensions(doc->parser),
+	                                        cmark_get_default_mem_allocator());
 	return html;
+}
+
+/* utf8_length of s, or limit when that is less: a character has at most
+ * four bytes, so 4 * limit bytes hold at least limit of them. */
+static size_t S_length_upto(const char *s, size_t len, size_t limit)
+{
+	if (len / 4 >= limit)
+		return limit;
+	size_t n = utf8_length(s, len);
+	return n < limit ? n : limit;
 }
 
 char *md_summary(md_doc *doc, size_t max_chars)
@@ -318,12 +474,12 @@ char *md_summary(md_doc *doc, size_t max_chars)
 		if (b.len && !(utf8_is_cjk(utf8_last(b.ptr, b.len)) && utf8_is_cjk(S_edge_char(n, 0))))
 			buf_putc(&b, ' ');
 		md_plain_text(n, &b);
-		chars += utf8_length(b.ptr + from, b.len - from);
+		chars += S_length_upto(b.ptr + from, b.len - from, max_chars);
 	}
 	char *s = buf_detach(&b);
 	str_trim(s);
 	size_t len = strlen(s);
-	if (utf8_length(s, len) > max_chars) {
+	if (S_length_upto(s, len, max_chars + 1) > max_chars) {
 		size_t cut = utf8_offset(s, len, max_chars - 1);
 		while (cut > 0 && s[cut - 1] == ' ')
 			cut--;

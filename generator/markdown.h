@@ -15,6 +15,7 @@ typedef struct md_doc {
 	cmark_parser *parser;
 	cmark_node *root;
 	int unsafe;
+	int normalized; /* md_normalize has seen the tree as it is */
 } md_doc;
 
 /* Makes cmark-gfm's tables of extensions, once, so that md_parse may then
@@ -25,6 +26,9 @@ void md_prepare(void);
 enum { MD_RAW_HTML = 1, MD_VALID_UTF8 = 2 };
 /* Parses text; never fails on input (any byte sequence is Markdown). */
 void md_parse(md_doc *doc, const char *text, size_t len, int flags);
+/* A node in the memory of parsed trees: cmark joins only nodes that share
+ * theirs.  ext may be NULL. */
+cmark_node *md_node_new(cmark_node_type type, cmark_syntax_extension *ext);
 void md_doc_free(md_doc *doc);
 
 /* Applies the Chinese-text rules above to the tree. */
