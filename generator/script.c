@@ -1,8 +1,14 @@
+#define _GNU_SOURCE
 #include "script.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <lualib.h>
 
 #include "diag.h"
@@ -154,6 +160,106 @@ static void S_count_hook(lua_State *L, lua_Debug *ar)
 	}
 }
 
+/* ---- the instruction budget ----
+ *
+ * With a count hook set, Lua's interpreter stops at every instruction to
+ * count it, which makes templates a third slower.  So a call starts
+ * without one: a timer on the thread's CPU time ticks every S_TICK_NS, and
+ * a call still running at two ticks in a row gets the count hook from then
+ * on.  A runaway loop is thus stopped once it has run its budget, a tick
+ * or two of CPU time later than a count from its very start would stop
+ * it.  Coroutines are counted from their start (they may be resumed when
+ * the call that made them is long gone).  Where no timer can be made,
+ * calls are counted from their start as well. */
+#define S_TICK_NS 10000000L
+
+typedef struct watch {
+	lua_State *volatile outer; /* the outermost call's state; NULL between calls */
+	lua_State *volatile cur;   /* the innermost call's */
+	volatile unsigned long serial; /* of the outermost call */
+	unsigned long seen;            /* serial at the last tick */
+	volatile sig_atomic_t armed;   /* the count hook is set for this call */
+	int timer;                     /* 1: this thread's timer runs; -1: none can be made */
+} watch;
+
+static __thread watch S_watch;
+
+static void S_arm(lua_State *L)
+{
+	lua_sethook(L, S_count_hook, LUA_MASKCOUNT, S_HOOK_EVERY);
+}
+
+/* The timer's signal, on the thread whose CPU time it measures (lua_sethook
+ * may be called from a signal handler). */
+static void S_tick(int sig)
+{
+	(void)sig;
+	watch *w = &S_watch;
+	if (!w->outer || w->armed)
+		return;
+	if (w->serial == w->seen) {
+		w->armed = 1;
+		S_arm(w->outer);
+		if (w->cur && w->cur != w->outer)
+			S_arm(w->cur);
+	}
+	w->seen = w->serial;
+}
+
+/* A forked child has no timers. */
+static void S_watch_forked(void)
+{
+	S_watch.timer = 0;
+}
+
+static void S_watch_setup(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = S_tick;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGRTMIN, &sa, NULL);
+	pthread_atfork(NULL, NULL, S_watch_forked);
+}
+
+static void S_watch_start(watch *w)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	if (w->timer)
+		return;
+	pthread_once(&once, S_watch_setup);
+	struct sigevent sev;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGRTMIN;
+	sev._sigev_un._tid = gettid();
+	timer_t id;
+	struct itimerspec every = {{0, S_TICK_NS}, {0, S_TICK_NS}};
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &id) == 0 && timer_settime(id, 0, &every, NULL) == 0)
+		w->timer = 1;
+	else
+		w->timer = -1;
+}
+
+/* coroutine.create and coroutine.wrap (upvalue 1) making a thread that
+ * inherits the count hook from the caller's. */
+static int S_counted_coroutine(lua_State *L)
+{
+	lua_Hook hook = lua_gethook(L);
+	int mask = lua_gethookmask(L), count = lua_gethookcount(L);
+	S_arm(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+	lua_sethook(L, hook, mask, count);
+	if (S_watch.armed || S_watch.timer < 0)
+		S_arm(L); /* the tick came meanwhile, or counting is always on */
+	if (rc != LUA_OK)
+		return lua_error(L);
+	return lua_gettop(L);
+}
+
 static int S_no_dump(lua_State *L)
 {
 	return luaL_error(L, "string.dump is not available: binary chunks are not allowed");
@@ -185,7 +291,14 @@ lua_State *script_new(const script_limits *limits)
 	lua_pushcfunction(L, S_no_dump);
 	lua_setfield(L, -2, "dump");
 	lua_pop(L, 1);
-	lua_sethook(L, S_count_hook, LUA_MASKCOUNT, S_HOOK_EVERY);
+	lua_getglobal(L, "coroutine");
+	static const char *const makers[] = {"create", "wrap"};
+	for (size_t i = 0; i < JB_ARRAY_LEN(makers); i++) {
+		lua_getfield(L, -1, makers[i]);
+		lua_pushcclosure(L, S_counted_coroutine, 1);
+		lua_setfield(L, -2, makers[i]);
+	}
+	lua_pop(L, 1);
 	/* pages' tables live for the whole build while each page's rendering
 	 * makes short-lived strings and tables: the generational collector
 	 * frees those young without walking the site again and again */
@@ -343,7 +456,28 @@ int script_docall(lua_State *L, int nargs, int nres)
 	lua_insert(L, base);
 	st->left = st->budget;
 	st->exhausted = 0;
+	watch *w = &S_watch;
+	lua_State *outer = w->outer, *cur = w->cur;
+	if (!outer) {
+		S_watch_start(w);
+		w->serial++;
+		w->armed = 0;
+		atomic_signal_fence(memory_order_seq_cst);
+		w->outer = L;
+	}
+	if (w->timer < 0 || (w->armed && L != outer))
+		S_arm(L);
+	w->cur = L;
+	atomic_signal_fence(memory_order_seq_cst);
 	int rc = lua_pcall(L, nargs, nres, base);
+	w->cur = cur;
+	if (!outer)
+		w->outer = NULL;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (w->armed && L != outer)
+		lua_sethook(L, NULL, 0, 0);
+	if (!outer)
+		w->armed = 0;
 	lua_remove(L, base);
 	if (st->exhausted) {
 		/* the code caught the error (pcall, coroutine) and went on: it
