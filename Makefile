@@ -15,6 +15,9 @@ PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -pthread $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -DJIANBAO_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LIBS   = $(PKG_LIBS) -lcmark-gfm-extensions -lcsv -lm -pthread
+# mimalloc in place of malloc for the generator and its tests (not under
+# the sanitizers of make fuzz, which bring their own)
+ALLOC_LIBS = -lmimalloc
 
 SRCS = $(wildcard generator/*.c)
 OBJS = $(SRCS:generator/%.c=build/%.o)
@@ -27,7 +30,7 @@ all: jianbao
 # Installs what pkg-config does not find (Debian packages, via apt-get).
 deps:
 	@pkg-config --exists $(PKGS) && test -f /usr/include/csv.h \
-	  && test -f /usr/include/cmark-gfm-core-extensions.h \
+	  && test -f /usr/include/cmark-gfm-core-extensions.h && test -f /usr/include/mimalloc.h \
 	  || scripts/install-deps build
 
 test-deps: deps
@@ -38,7 +41,7 @@ build/%.o: generator/%.c | deps
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 jianbao: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $(OBJS) $(ALL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(ALL_LIBS) $(ALLOC_LIBS)
 
 site: jianbao
 	./jianbao build --out public
@@ -53,7 +56,7 @@ TEST_LIBS  = $(eval TEST_LIBS := $$(shell pkg-config --libs freetype2))$(TEST_LI
 
 build/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJS) | deps
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Igenerator -o $@ $< $(LIB_OBJS) $(ALL_LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -Igenerator -o $@ $< $(LIB_OBJS) $(ALL_LIBS) $(TEST_LIBS) $(ALLOC_LIBS)
 
 test: jianbao $(TEST_BINS) test-deps
 	@tests/run $(TEST_BINS)

@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
+#include <mimalloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -336,8 +336,10 @@ static int S_build(const build_args *a)
 	if (model_load(&model, src, &mo) < 0 || S_history_wait(&hj) < 0)
 		goto done;
 	source_history_free(&history); /* the pages have their dates now */
-	if (hj.started)
-		malloc_trim(0); /* what the walk's thread held goes back before the pages are rendered */
+	/* what the walk and the reading of the content held (files, parse
+	 * trees, the page cache's record) goes back before the pages are
+	 * rendered: the pages are kept in far less */
+	mi_collect(true);
 	diag_stage("model");
 	model_check_numbers(&model);
 	S_check_references(&model, &coll, content);
@@ -673,13 +675,6 @@ done:
 
 int main(int argc, char **argv)
 {
-	/* A build allocates and frees small blocks by the million and large
-	 * buffers (pages of megabytes) over and over: no fast bins, whose
-	 * consolidation each large free sets off, and large buffers from the
-	 * heap instead of fresh mappings the kernel zeroes every time. */
-	mallopt(M_MXFAST, 0);
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = S_on_signal;
