@@ -185,6 +185,7 @@ static void S_members(collections *c, tabular *t)
 		}
 		strmap_put(&slugs, m->slug, m);
 		c->members = xrealloc(c->members, (c->nmembers + 1) * sizeof(member *));
+		m->index = c->nmembers;
 		c->members[c->nmembers++] = m;
 	}
 	free(roles);

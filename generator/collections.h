@@ -19,6 +19,7 @@ typedef struct member {
 	strvec short_names;
 	strvec sources; /* bulletin paths, "2026/02" */
 	int line;
+	size_t index; /* in the collections' members */
 } member;
 
 typedef struct committee_seat {

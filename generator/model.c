@@ -274,11 +274,10 @@ static int S_read_checked(source *src, const char *path, char **data, size_t *le
 /* The position of each member named, for the page cache. */
 static uint32_t *S_mention_indices(const collections *c, member **mentions, size_t n)
 {
+	(void)c;
 	uint32_t *ix = xcalloc(n ? n : 1, sizeof *ix);
 	for (size_t i = 0; i < n; i++)
-		for (size_t m = 0; m < c->nmembers; m++)
-			if (c->members[m] == mentions[i])
-				ix[i] = (uint32_t)m;
+		ix[i] = (uint32_t)mentions[i]->index;
 	return ix;
 }
 

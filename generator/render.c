@@ -832,15 +832,22 @@ static void S_build_collection_tables(render_ctx *r)
 	size_t *nmentioners = xcalloc(nmembers ? nmembers : 1, sizeof *nmentioners);
 	page **lists[2] = {m->bulletins, m->documents};
 	size_t counts[2] = {m->nbulletins, m->ndocuments};
-	for (int l = 0; l < 2; l++)
-		for (size_t j = 0; j < counts[l]; j++)
-			for (size_t k = 0; k < lists[l][j]->nmentions; k++)
-				for (size_t i = 0; i < nmembers; i++)
-					if (lists[l][j]->mentions[k] == c->members[i]) {
-						mentioners[i] = xrealloc(mentioners[i], (nmentioners[i] + 1) * sizeof(page *));
+	for (int pass = 0; pass < 2; pass++) {
+		/* count, then fill */
+		for (int l = 0; l < 2; l++)
+			for (size_t j = 0; j < counts[l]; j++)
+				for (size_t k = 0; k < lists[l][j]->nmentions; k++) {
+					size_t i = lists[l][j]->mentions[k]->index;
+					if (pass)
 						mentioners[i][nmentioners[i]++] = lists[l][j];
-						break;
-					}
+					else
+						nmentioners[i]++;
+				}
+		for (size_t i = 0; !pass && i < nmembers; i++) {
+			mentioners[i] = xcalloc(nmentioners[i] ? nmentioners[i] : 1, sizeof(page *));
+			nmentioners[i] = 0;
+		}
+	}
 	/* members */
 	lua_createtable(L, (int)nmembers, 0);
 	for (size_t i = 0; i < nmembers; i++) {
