@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "markdown.h"
 #include "util.h"
 
 /* Node types of the GFM extensions, exported by libcmark-gfm-extensions
@@ -196,8 +195,8 @@ static cmark_node *S_new_node(cmark_node_type type)
 	else if (type == CMARK_NODE_STRIKETHROUGH)
 		ext = "strikethrough";
 	if (!ext)
-		return md_node_new(type, NULL);
-	return md_node_new(type, cmark_find_syntax_extension(ext));
+		return cmark_node_new(type);
+	return cmark_node_new_with_ext(type, cmark_find_syntax_extension(ext));
 }
 
 static cmark_node *S_convert(conv *c, int idx)

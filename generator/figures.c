@@ -146,7 +146,7 @@ int figures_expand(figures *f, md_doc *md, const char *file, int first_line, fig
 		if (cap && cap->kind == YV_SCALAR && *cap->str)
 			sw->captions[i] = xstrdup(cap->str);
 		yval_free(spec);
-		cmark_node *cb = md_node_new(CMARK_NODE_CUSTOM_BLOCK, NULL);
+		cmark_node *cb = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
 		cmark_node_set_on_enter(cb, html);
 		cmark_node_set_on_exit(cb, "");
 		free(html);
@@ -168,10 +168,10 @@ void figures_restore(figures_swap *sw)
 			cmark_node_free(sw->html[i]);
 			if (sw->captions[i]) {
 				/* the figure's caption, as md_normalize marks captions */
-				cmark_node *cap = md_node_new(CMARK_NODE_CUSTOM_BLOCK, NULL);
+				cmark_node *cap = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
 				cmark_node_set_on_enter(cap, "<p class=\"caption\">");
 				cmark_node_set_on_exit(cap, "</p>");
-				cmark_node *t = md_node_new(CMARK_NODE_TEXT, NULL);
+				cmark_node *t = cmark_node_new(CMARK_NODE_TEXT);
 				cmark_node_set_literal(t, sw->captions[i]);
 				cmark_node_append_child(cap, t);
 				cmark_node_insert_after(sw->code[i], cap);

@@ -819,7 +819,7 @@ static char *S_insert_result(hooks *h, cmark_node *node, const char *name)
 		                 name, luaL_typename(L, -1));
 	lua_getfield(L, -1, "html");
 	if (lua_isstring(L, -1)) {
-		cmark_node *cb = md_node_new(CMARK_NODE_CUSTOM_BLOCK, NULL);
+		cmark_node *cb = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
 		cmark_node_set_on_enter(cb, lua_tostring(L, -1));
 		cmark_node_set_on_exit(cb, "");
 		cmark_node_insert_before(node, cb);

@@ -2,132 +2,12 @@
 #include "markdown.h"
 
 #include <cmark-gfm-core-extensions.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util.h"
 
-/* ---- memory for parsed trees ----
- *
- * A page's parse makes and frees over a hundred small blocks (nodes, their
- * text, the inline parser's stacks).  They come from free lists per size
- * class, one set per thread, carved from chunks that are kept for the
- * process's lifetime; larger blocks are malloc's.  A block's header holds
- * its room, header included (0 for a malloc block).  A block freed by
- * another thread than the one that made it joins that thread's lists. */
-#define S_HEAD 16
-#define S_CLASS 16
-#define S_SMALL 512
-#define S_CHUNK ((size_t)256 << 10)
-
-typedef struct pool_chunk {
-	struct pool_chunk *next;
-} pool_chunk;
-
-typedef struct md_pool {
-	void *free[S_SMALL / S_CLASS];
-	char *at; /* the rest of the thread's newest chunk */
-	size_t left;
-} md_pool;
-
-static __thread md_pool S_pool;
-static pool_chunk *S_chunks; /* every chunk, so that all stay reachable */
-static pthread_mutex_t S_chunks_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static char *S_block_new(size_t n, int zero)
-{
-	if (n > SIZE_MAX - S_HEAD)
-		return NULL;
-	size_t room = (n + S_HEAD + S_CLASS - 1) / S_CLASS * S_CLASS;
-	char *b;
-	if (room > S_SMALL) {
-		b = malloc(n + S_HEAD);
-		if (!b)
-			return NULL;
-		room = 0;
-	} else if ((b = S_pool.free[room / S_CLASS - 1]) != NULL) {
-		memcpy(&S_pool.free[room / S_CLASS - 1], b, sizeof(void *));
-	} else {
-		if (S_pool.left < room) {
-			pool_chunk *k = malloc(S_CHUNK);
-			if (!k)
-				return NULL;
-			pthread_mutex_lock(&S_chunks_lock);
-			k->next = S_chunks;
-			S_chunks = k;
-			pthread_mutex_unlock(&S_chunks_lock);
-			S_pool.at = (char *)k + S_HEAD; /* blocks stay 16-byte aligned */
-			S_pool.left = S_CHUNK - S_HEAD;
-		}
-		b = S_pool.at;
-		S_pool.at += room;
-		S_pool.left -= room;
-	}
-	memcpy(b, &room, sizeof room);
-	if (zero)
-		memset(b + S_HEAD, 0, n);
-	return b + S_HEAD;
-}
-
-static size_t S_block_room(const char *p)
-{
-	size_t room;
-	memcpy(&room, p - S_HEAD, sizeof room);
-	return room;
-}
-
-static void S_block_free(void *ptr)
-{
-	if (!ptr)
-		return;
-	char *b = (char *)ptr - S_HEAD;
-	size_t room = S_block_room(ptr);
-	if (!room) {
-		free(b);
-		return;
-	}
-	memcpy(b, &S_pool.free[room / S_CLASS - 1], sizeof(void *));
-	S_pool.free[room / S_CLASS - 1] = b;
-}
-
-static void *S_mem_calloc(size_t count, size_t size)
-{
-	if (size && count > SIZE_MAX / size)
-		abort();
-	char *p = S_block_new(count * size, 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-static void *S_mem_realloc(void *ptr, size_t n)
-{
-	if (!ptr) {
-		char *p = S_block_new(n, 0);
-		if (!p)
-			abort();
-		return p;
-	}
-	size_t room = S_block_room(ptr);
-	if (!room) {
-		char *b = realloc((char *)ptr - S_HEAD, n + S_HEAD);
-		if (!b)
-			abort();
-		return b + S_HEAD;
-	}
-	if (n + S_HEAD <= room)
-		return ptr;
-	char *p = S_block_new(n, 0);
-	if (!p)
-		abort();
-	memcpy(p, ptr, room - S_HEAD);
-	S_block_free(ptr);
-	return p;
-}
-
-static cmark_mem S_mem = {S_mem_calloc, S_mem_realloc, S_block_free};
 
 static const char *const S_extensions[] = {"table", "strikethrough", "autolink", "tagfilter"};
 
@@ -168,7 +48,7 @@ void md_parse(md_doc *doc, const char *text, size_t len, int flags)
 	cmark_gfm_core_extensions_ensure_registered();
 	doc->unsafe = (flags & MD_RAW_HTML) != 0;
 	doc->normalized = 0;
-	doc->parser = cmark_parser_new_with_mem(S_options(flags), &S_mem);
+	doc->parser = cmark_parser_new(S_options(flags));
 	for (size_t i = 0; i < JB_ARRAY_LEN(S_extensions); i++) {
 		cmark_syntax_extension *ext = cmark_find_syntax_extension(S_extensions[i]);
 		if (ext && S_may_use(S_extensions[i], text, len))
@@ -176,11 +56,6 @@ void md_parse(md_doc *doc, const char *text, size_t len, int flags)
 	}
 	cmark_parser_feed(doc->parser, text, len);
 	doc->root = cmark_parser_finish(doc->parser);
-}
-
-cmark_node *md_node_new(cmark_node_type type, cmark_syntax_extension *ext)
-{
-	return cmark_node_new_with_mem_and_ext(type, &S_mem, ext);
 }
 
 void md_doc_free(md_doc *doc)
@@ -343,7 +218,7 @@ static void S_mark_captions(cmark_node *root)
 				md_plain_text(n, &text);
 			}
 			if (md_is_caption_text(buf_cstr(&text), text.len)) {
-				cmark_node *cap = md_node_new(CMARK_NODE_CUSTOM_BLOCK, NULL);
+				cmark_node *cap = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
 				cmark_node_set_on_enter(cap, "<p class=\"caption\">");
 				cmark_node_set_on_exit(cap, "</p>");
 				cmark_node *para = n;
@@ -445,10 +320,7 @@ char *md_take_title(md_doc *doc, int remove)
 
 char *md_render_html(md_doc *doc)
 {
-	/* the text comes back in malloc's memory, as callers free it */
-	char *html = cmark_render_html_with_mem(doc->root, S_options(doc->unsafe),
-	                                        cmark_parser_get_syntax_extensions(doc->parser),
-	                                        cmark_get_default_mem_allocator());
+	char *html = cmark_render_html(doc->root, S_options(doc->unsafe), cmark_parser_get_syntax_extensions(doc->parser));
 	return html;
 }
 

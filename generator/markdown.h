@@ -26,9 +26,6 @@ void md_prepare(void);
 enum { MD_RAW_HTML = 1, MD_VALID_UTF8 = 2 };
 /* Parses text; never fails on input (any byte sequence is Markdown). */
 void md_parse(md_doc *doc, const char *text, size_t len, int flags);
-/* A node in the memory of parsed trees: cmark joins only nodes that share
- * theirs.  ext may be NULL. */
-cmark_node *md_node_new(cmark_node_type type, cmark_syntax_extension *ext);
 void md_doc_free(md_doc *doc);
 
 /* Applies the Chinese-text rules above to the tree. */

@@ -1177,18 +1177,18 @@ static void S_link_documents(render_ctx *r, cmark_node *root, const char *self)
 			if (!hit)
 				break;
 			if (at > p) {
-				cmark_node *before = md_node_new(CMARK_NODE_TEXT, NULL);
+				cmark_node *before = cmark_node_new(CMARK_NODE_TEXT);
 				char *piece = xstrndup(p, (size_t)(at - p));
 				cmark_node_set_literal(before, piece);
 				free(piece);
 				cmark_node_insert_before(n, before);
 			}
-			cmark_node *link = md_node_new(CMARK_NODE_LINK, NULL);
+			cmark_node *link = cmark_node_new(CMARK_NODE_LINK);
 			char *url = xasprintf("%s%s/", r->o->config->base_path, hit->slug);
 			cmark_node_set_url(link, url);
 			free(url);
 			cmark_node_set_title(link, hit->title ? hit->title : "");
-			cmark_node *txt = md_node_new(CMARK_NODE_TEXT, NULL);
+			cmark_node *txt = cmark_node_new(CMARK_NODE_TEXT);
 			cmark_node_set_literal(txt, hit->number);
 			cmark_node_append_child(link, txt);
 			cmark_node_insert_before(n, link);

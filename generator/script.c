@@ -163,10 +163,10 @@ static void S_count_hook(lua_State *L, lua_Debug *ar)
 /* ---- the instruction budget ----
  *
  * With a count hook set, Lua's interpreter stops at every instruction to
- * count it, which makes templates a third slower.  So a call starts
- * without one: a timer on the thread's CPU time ticks every S_TICK_NS, and
- * a call still running at two ticks in a row gets the count hook from then
- * on.  A runaway loop is thus stopped once it has run its budget, a tick
+ * count it, which costs about a fifth of the time templates take.  So a
+ * call starts without one: a timer on the thread's CPU time ticks every
+ * S_TICK_NS, and a call still running at two ticks in a row gets the count
+ * hook from then on.  A runaway loop is thus stopped once it has run its budget, a tick
  * or two of CPU time later than a count from its very start would stop
  * it.  Coroutines are counted from their start (they may be resumed when
  * the call that made them is long gone).  Where no timer can be made,
