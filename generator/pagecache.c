@@ -1,6 +1,8 @@
+#define _GNU_SOURCE
 #include "pagecache.h"
 
 #include <stddef.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,43 @@
  *   u64 content hash, u64 front matter hash, u64 body line, u64 has meta, u64 heading length + 1
  *   (0: none), heading, u64 mentions, u32 × mentions, u64 meta base,
  *   u64 meta size, meta block */
+/* The record being made grows to megabytes, an entry at a time: it lives
+ * in a mapping of its own that grows in place (mremap moves pages, not
+ * bytes), so it never needs twice its size while it grows. */
+typedef struct record {
+	char *ptr;
+	size_t len, cap;
+} record;
+
+static void S_record_put(record *r, const void *data, size_t n)
+{
+	if (!n)
+		return;
+	if (r->len + n > r->cap) {
+		size_t cap = r->cap ? r->cap : (size_t)1 << 20;
+		while (cap < r->len + n)
+			cap *= 2;
+		void *p = r->ptr ? mremap(r->ptr, r->cap, cap, MREMAP_MAYMOVE)
+		                 : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			fprintf(stderr, "jianbao: out of memory\n");
+			abort();
+		}
+		r->ptr = p;
+		r->cap = cap;
+	}
+	memcpy(r->ptr + r->len, data, n);
+	r->len += n;
+}
+
+static void S_record_free(record *r)
+{
+	if (r->ptr)
+		munmap(r->ptr, r->cap);
+	r->ptr = NULL;
+	r->len = r->cap = 0;
+}
+
 struct page_cache {
 	char *file;
 	uint64_t context;
@@ -22,7 +61,7 @@ struct page_cache {
 	size_t len;
 	strmap old; /* path → found (in data) */
 	size_t nold;
-	buf next; /* the record to write */
+	record next; /* the record to write */
 	size_t nnext;
 	int changed;
 };
@@ -126,7 +165,6 @@ page_cache *page_cache_open(source *src, const char *content_dir, uint64_t conte
 	pc->file = file;
 	pc->context = context;
 	pc->old = (strmap)STRMAP_INIT;
-	pc->next = (buf)BUF_INIT;
 	S_load(pc);
 	/* the magic, the context and the sum of the entries go first at saving */
 	return pc;
@@ -170,7 +208,7 @@ void page_cache_keep(page_cache *pc, const char *path)
 	const found *f = pc ? strmap_get(&pc->old, path) : NULL;
 	if (!f)
 		return;
-	buf_put(&pc->next, f->at, f->len);
+	S_record_put(&pc->next, f->at, f->len);
 	pc->nnext++;
 }
 
@@ -183,16 +221,16 @@ char *page_cache_take_data(page_cache *pc)
 	return data;
 }
 
-static void S_put_u64(buf *b, uint64_t v)
+static void S_put_u64(record *b, uint64_t v)
 {
-	buf_put(b, (const char *)&v, 8);
+	S_record_put(b, &v, 8);
 }
 
-static void S_put_bytes(buf *b, const void *p, size_t n)
+static void S_put_bytes(record *b, const void *p, size_t n)
 {
 	static const char zeros[8];
-	buf_put(b, p, n);
-	buf_put(b, zeros, S_PAD(n) - n);
+	S_record_put(b, p, n);
+	S_record_put(b, zeros, S_PAD(n) - n);
 }
 
 void page_cache_put(page_cache *pc, const char *path, const unsigned char *key, const page_cache_entry *e,
@@ -203,7 +241,7 @@ void page_cache_put(page_cache *pc, const char *path, const unsigned char *key, 
 	const found *f = strmap_get(&pc->old, path);
 	if (!f || memcmp(f->key, key, SOURCE_KEY_SIZE) != 0)
 		pc->changed = 1;
-	buf *b = &pc->next;
+	record *b = &pc->next;
 	size_t n = strlen(path);
 	S_put_u64(b, n);
 	S_put_bytes(b, path, n + 1);
@@ -244,7 +282,7 @@ void page_cache_free(page_cache *pc)
 	if (!pc)
 		return;
 	strmap_free(&pc->old, free);
-	buf_free(&pc->next);
+	S_record_free(&pc->next);
 	free(pc->data);
 	free(pc->file);
 	free(pc);

@@ -656,9 +656,13 @@ int file_read(const char *path, char **data, size_t *len)
 	if (fd < 0)
 		return -1;
 	buf b = BUF_INIT;
-	char chunk[65536];
+	/* room for the whole file at once (records of megabytes), and more
+	 * should it grow meanwhile */
+	struct stat st;
+	size_t want = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
+		buf_grow(&b, want);
+		ssize_t n = read(fd, b.ptr + b.len, b.cap - b.len - 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -670,8 +674,10 @@ int file_read(const char *path, char **data, size_t *len)
 		}
 		if (n == 0)
 			break;
-		buf_put(&b, chunk, (size_t)n);
+		b.len += (size_t)n;
+		want = 65536;
 	}
+	b.ptr[b.len] = '\0';
 	close(fd);
 	*len = b.len;
 	*data = buf_detach(&b);
