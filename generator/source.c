@@ -232,37 +232,44 @@ static int S_inside(const char *root, const char *full)
 	return ok;
 }
 
+/* Whether the folder dir lies inside the repository, remembering the
+ * folders already checked: a real folder (no link) in a folder inside is
+ * inside, so only the first folder of a tree costs a realpath. */
+static int S_folder_inside(source *s, const char *dir)
+{
+	if (strmap_get(&s->safe_dirs, dir))
+		return 1;
+	const char *up = strrchr(dir, '/');
+	const char *name = up ? up + 1 : dir;
+	size_t root_len = strlen(s->workdir);
+	int below = up && (size_t)(up - dir) >= root_len && strncmp(dir, s->workdir, root_len) == 0 &&
+	            (dir[root_len] == '/' || (root_len && s->workdir[root_len - 1] == '/'));
+	int ok;
+	if (below && name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+		char *parent = xstrndup(dir, (size_t)(up - dir));
+		struct stat st;
+		ok = S_folder_inside(s, parent) && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+		free(parent);
+	} else {
+		if (!s->real_root)
+			s->real_root = realpath(s->workdir, NULL);
+		char *real = realpath(dir, NULL);
+		const char *r = s->real_root;
+		ok = r && real && (strcmp(r, real) == 0 || (str_starts_with(real, r) && real[strlen(r)] == '/'));
+		free(real);
+	}
+	if (ok)
+		strmap_put(&s->safe_dirs, dir, (void *)1);
+	return ok;
+}
+
 /* S_inside for the folder of full (a regular file, not a link: the caller
- * lstat()ed it), remembering the folders already checked. */
+ * lstat()ed it). */
 static int S_dir_inside_locked(source *s, const char *full)
 {
 	const char *slash = strrchr(full, '/');
 	char *dir = slash ? xstrndup(full, (size_t)(slash - full)) : xstrdup(".");
-	if (strmap_get(&s->safe_dirs, dir)) {
-		free(dir);
-		return 1;
-	}
-	/* a real folder (no link) in a folder known to be inside is inside */
-	const char *up = strrchr(dir, '/');
-	struct stat st;
-	if (up) {
-		char *parent = xstrndup(dir, (size_t)(up - dir));
-		int safe = strmap_get(&s->safe_dirs, parent) != NULL && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode);
-		free(parent);
-		if (safe) {
-			strmap_put(&s->safe_dirs, dir, (void *)1);
-			free(dir);
-			return 1;
-		}
-	}
-	if (!s->real_root)
-		s->real_root = realpath(s->workdir, NULL);
-	char *real = realpath(dir, NULL);
-	const char *r = s->real_root;
-	int ok = r && real && (strcmp(r, real) == 0 || (str_starts_with(real, r) && real[strlen(r)] == '/'));
-	if (ok)
-		strmap_put(&s->safe_dirs, dir, (void *)1);
-	free(real);
+	int ok = S_folder_inside(s, dir);
 	free(dir);
 	return ok;
 }

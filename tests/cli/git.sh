@@ -181,6 +181,36 @@ if [ -e "$WORK/o-sym-wt/assets/key.txt" ]; then
 else
 	ok "symlinked content/assets: files outside the repository are not published"
 fi
+# a hook's read() follows no link out of the repository, however deep the
+# link, and still reads the real folders beside and below it
+d=$WORK/symlink-data
+new_repo "$d"
+sed -i 's/^return {/return {\n  capabilities = { "read_data" },/' "$d/content/site.lua"
+bulletin "$d/content/bulletins/2024/01.md" 2024 1 46 2024-01-11 "数据"
+mkdir -p "$d/content/data/real/deeper" "$d/content/hooks"
+echo "近" >"$d/content/data/real/near.csv"
+echo "深" >"$d/content/data/real/deeper/far.csv"
+ln -s "$WORK/outside" "$d/content/data/real/link"
+ln -s "$WORK/outside" "$d/content/data/top"
+cat >"$d/content/hooks/read.lua" <<'LUA'
+on("load", function(site)
+  local parts = {}
+  for _, p in ipairs({ "data/real/near.csv", "data/real/deeper/far.csv", "data/real/link/key.txt", "data/top/key.txt" }) do
+    local text = read(p)
+    parts[#parts + 1] = p .. "=" .. (text and text:gsub("%s", "") or "none")
+  end
+  table.insert(site.pages, { title = "读", url = "/read/", markdown = table.concat(parts, " ") })
+end)
+LUA
+git_commit "$d" 2024-01-12T10:00:00+08:00 "data with links"
+build sym-data "$WORK/o-sym-data" --repo "$d"
+if [ "$status" = 0 ] && grep -qF "data/real/near.csv=近 data/real/deeper/far.csv=深 data/real/link/key.txt=none data/top/key.txt=none" "$WORK/o-sym-data/read/index.html" &&
+	! grep -rq SECRET "$WORK/o-sym-data"; then
+	ok "read(): files in real folders are read, none through a link to outside, at any depth"
+else
+	not_ok "read(): files in real folders are read, none through a link to outside, at any depth" \
+		"status $status; $(grep -o 'data/real/near[^<]*' "$WORK/o-sym-data/read/index.html" 2>/dev/null)" "$(log sym-data)"
+fi
 if diff -r "$WORK/o-sym-wt" "$WORK/o-sym-rev" >"$WORK/sym.diff" 2>&1; then
 	ok "symlinked content/assets: worktree and --rev builds agree"
 else
