@@ -618,7 +618,7 @@ static void S_make_fields(lua_State *L, int idx, const page *p)
 static void S_push_page_table(render_ctx *r, page *p)
 {
 	lua_State *L = r->L;
-	lua_createtable(L, 0, r->dp ? 8 : 32);
+	lua_createtable(L, 0, r->dp ? 16 : 32);
 	if (!r->dp)
 		S_make_fields(L, -1, p);
 	if (r->dp) {

@@ -99,6 +99,17 @@ TEST(gfm_extensions)
 	CHECK_CONTAINS(h, "<a href=\"http://www.ahjxjy.cn\">www.ahjxjy.cn</a>");
 	CHECK_CONTAINS(h, "<a href=\"mailto:office@ahjxjy.cn\">office@ahjxjy.cn</a>");
 	free(h);
+	/* "www." alone (no ':' or '@' anywhere), after a lone 'w' and at the
+	 * very start, is still linked */
+	h = S_html("w 与 ww 见 www.ahjxjy.cn\n", 0);
+	CHECK_CONTAINS(h, "<a href=\"http://www.ahjxjy.cn\">www.ahjxjy.cn</a>");
+	free(h);
+	h = S_html("www.ahjxjy.cn", 0);
+	CHECK_CONTAINS(h, "<a href=\"http://www.ahjxjy.cn\">www.ahjxjy.cn</a>");
+	free(h);
+	h = S_html("见 ww.ahjxjy.cn 与 wwww\n", 0);
+	CHECK(strstr(h, "<a ") == NULL);
+	free(h);
 	h = S_html("| 甲 |\n|---|\n| 乙 |\n", 0);
 	CHECK_CONTAINS(h, "<td>乙</td>");
 	free(h);
