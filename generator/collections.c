@@ -395,15 +395,25 @@ int collections_load(collections *c, lua_State *L, source *src, const char *cont
 	return 0;
 }
 
-/* name_list: the names (and the positions of their members) that start
- * with one character */
+/* A name a mention may use: its first eight bytes as a number (fewer when
+ * shorter, zero after) and its member. */
+typedef struct name_entry {
+	uint64_t head;
+	const char *name;
+	size_t len, member;
+} name_entry;
+
+/* The names that start with one character: the first nlong have eight
+ * bytes or more and are sorted by head, the shorter ones follow. */
 typedef struct name_list {
-	const char **names;
-	size_t *lens;
-	uint64_t *heads; /* the first 8 bytes (fewer when shorter, zero after) */
-	size_t *members;
-	size_t n;
+	name_entry *e;
+	size_t n, nlong;
 } name_list;
+
+struct mention_slot {
+	uint32_t cp; /* 0: free */
+	name_list *l;
+};
 
 /* Up to eight bytes of s as a number, the rest zero. */
 static uint64_t S_head(const char *s, size_t n)
@@ -413,35 +423,68 @@ static uint64_t S_head(const char *s, size_t n)
 	return v;
 }
 
+static size_t S_cp_slot(uint32_t cp, size_t mask)
+{
+	return (size_t)((cp * 0x9E3779B1u) >> 7) & mask;
+}
+
+static const name_list *S_names_of(const collections *c, uint32_t cp)
+{
+	for (size_t i = S_cp_slot(cp, c->mention_mask);; i = (i + 1) & c->mention_mask) {
+		const struct mention_slot *s = &c->mention_slots[i];
+		if (s->cp == cp || !s->cp)
+			return s->l;
+	}
+}
+
 static void S_index_name(collections *c, const char *name, size_t member_ix)
 {
 	uint32_t cp;
-	size_t n = utf8_decode(name, strlen(name), &cp);
-	if (!n)
+	size_t len = strlen(name);
+	if (!utf8_decode(name, len, &cp) || !cp)
 		return;
-	char key[8];
-	memcpy(key, name, n);
-	key[n] = '\0';
 	if (cp < 0x10000)
 		c->initials[cp >> 3] |= (unsigned char)(1u << (cp & 7));
-	name_list *l = strmap_get(&c->mention_index, key);
-	if (!l) {
-		l = xcalloc(1, sizeof *l);
-		strmap_put(&c->mention_index, key, l);
+	size_t i = S_cp_slot(cp, c->mention_mask);
+	while (c->mention_slots[i].cp && c->mention_slots[i].cp != cp)
+		i = (i + 1) & c->mention_mask;
+	struct mention_slot *s = &c->mention_slots[i];
+	if (!s->cp) {
+		s->cp = cp;
+		s->l = xcalloc(1, sizeof *s->l);
 	}
-	l->names = xrealloc(l->names, (l->n + 1) * sizeof *l->names);
-	l->lens = xrealloc(l->lens, (l->n + 1) * sizeof *l->lens);
-	l->heads = xrealloc(l->heads, (l->n + 1) * sizeof *l->heads);
-	l->members = xrealloc(l->members, (l->n + 1) * sizeof *l->members);
-	l->names[l->n] = name;
-	l->lens[l->n] = strlen(name);
-	l->heads[l->n] = S_head(name, l->lens[l->n]);
-	l->members[l->n] = member_ix;
-	l->n++;
+	name_list *l = s->l;
+	l->e = xrealloc(l->e, (l->n + 1) * sizeof *l->e);
+	l->e[l->n++] = (name_entry){S_head(name, len), name, len, member_ix};
+}
+
+/* Long names first, by head; then the short ones, each group in the order
+ * the names were indexed. */
+static int S_entry_order(const void *a, const void *b)
+{
+	const name_entry *x = a, *y = b;
+	int xl = x->len >= 8, yl = y->len >= 8;
+	if (xl != yl)
+		return yl - xl;
+	if (xl && x->head != y->head)
+		return x->head < y->head ? -1 : 1;
+	if (x->member != y->member)
+		return x->member < y->member ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 static void S_build_index(collections *c)
 {
+	size_t names = 0;
+	for (size_t i = 0; i < c->nmembers; i++)
+		names += 1 + c->members[i]->short_names.len;
+	if (!names)
+		return;
+	size_t cap = 16;
+	while (cap < 2 * names)
+		cap *= 2;
+	c->mention_slots = xcalloc(cap, sizeof *c->mention_slots);
+	c->mention_mask = cap - 1;
 	for (size_t i = 0; i < c->nmembers; i++) {
 		member *m = c->members[i];
 		S_index_name(c, m->name, i);
@@ -449,27 +492,66 @@ static void S_build_index(collections *c)
 			if (utf8_length(m->short_names.items[j], strlen(m->short_names.items[j])) >= 2)
 				S_index_name(c, m->short_names.items[j], i);
 	}
+	for (size_t i = 0; i < cap; i++) {
+		name_list *l = c->mention_slots[i].l;
+		if (!l)
+			continue;
+		qsort(l->e, l->n, sizeof *l->e, S_entry_order);
+		while (l->nlong < l->n && l->e[l->nlong].len >= 8)
+			l->nlong++;
+	}
 }
 
-static void S_free_name_list(void *p)
+static void S_free_index(collections *c)
 {
-	name_list *l = p;
-	free(l->names);
-	free(l->lens);
-	free(l->heads);
-	free(l->members);
-	free(l);
+	for (size_t i = 0; c->mention_slots && i <= c->mention_mask; i++)
+		if (c->mention_slots[i].l) {
+			free(c->mention_slots[i].l->e);
+			free(c->mention_slots[i].l);
+		}
+	free(c->mention_slots);
+}
+
+/* The names of l that the text at s (left bytes, at its start the eight
+ * bytes at) begins with, marked in found. */
+static size_t S_match_names(const name_list *l, const char *s, size_t left, uint64_t at, unsigned char *found)
+{
+	size_t hits = 0;
+	/* the long names whose first eight bytes are those of the text */
+	size_t lo = 0, hi = l->nlong;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->e[mid].head < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < l->nlong && l->e[j].head == at; j++) {
+		const name_entry *e = &l->e[j];
+		if (found[e->member] || e->len > left || memcmp(s + 8, e->name + 8, e->len - 8) != 0)
+			continue;
+		found[e->member] = 1;
+		hits++;
+	}
+	for (size_t j = l->nlong; j < l->n; j++) {
+		const name_entry *e = &l->e[j];
+		uint64_t mask = ((uint64_t)1 << (8 * e->len)) - 1;
+		if ((at & mask) != e->head || found[e->member] || e->len > left)
+			continue;
+		found[e->member] = 1;
+		hits++;
+	}
+	return hits;
 }
 
 void collections_mentions(const collections *c, const char *text, size_t len, member ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	if (!c->mention_index.count)
+	if (!c->mention_slots)
 		return;
 	unsigned char *found = xcalloc(c->nmembers ? c->nmembers : 1, 1);
 	size_t nfound = 0;
-	char key[8];
 	const unsigned char *u = (const unsigned char *)text;
 	for (size_t i = 0; i < len;) {
 		if (u[i] < 0x80) {
@@ -477,35 +559,25 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 			continue;
 		}
 		/* the text is well-formed: a lead byte says how long its character
-		 * is, and a Chinese one (three bytes) is decoded in place */
-		uint32_t cp;
-		size_t k;
-		if (u[i] >= 0xE0 && u[i] < 0xF0 && i + 2 < len) {
-			cp = (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
-			k = 3;
-			if (!(c->initials[cp >> 3] >> (cp & 7) & 1)) {
-				i += 3;
-				continue;
+		 * is, and a run of Chinese ones (three bytes) is decoded in place
+		 * up to the first that starts a name */
+		if ((u[i] & 0xF0) == 0xE0 && i + 2 < len) {
+			size_t end3 = len - 2;
+			for (; i < end3 && (u[i] & 0xF0) == 0xE0; i += 3) {
+				uint32_t c3 = (uint32_t)(u[i] & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+				if (c->initials[c3 >> 3] >> (c3 & 7) & 1)
+					break;
 			}
-		} else {
-			k = utf8_decode(text + i, len - i, &cp);
+			if (i >= end3 || (u[i] & 0xF0) != 0xE0)
+				continue;
 		}
+		uint32_t cp;
+		size_t k = utf8_decode(text + i, len - i, &cp);
 		/* most characters start no name: skip the lookup */
 		if (cp >= 0x80 && (cp >= 0x10000 || (c->initials[cp >> 3] >> (cp & 7) & 1))) {
-			memcpy(key, text + i, k);
-			key[k] = '\0';
-			const name_list *l = strmap_get(&c->mention_index, key);
-			/* the first eight bytes rule out most names at once */
-			uint64_t at = S_head(text + i, len - i);
-			for (size_t j = 0; l && j < l->n; j++) {
-				size_t nl = l->lens[j];
-				uint64_t mask = nl >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * nl)) - 1);
-				if ((at & mask) != l->heads[j] || found[l->members[j]] || nl > len - i ||
-				    (nl > 8 && memcmp(text + i + 8, l->names[j] + 8, nl - 8) != 0))
-					continue;
-				found[l->members[j]] = 1;
-				nfound++;
-			}
+			const name_list *l = S_names_of(c, cp);
+			if (l)
+				nfound += S_match_names(l, text + i, len - i, S_head(text + i, len - i), found);
 		}
 		i += k;
 	}
@@ -557,7 +629,7 @@ void collections_free(collections *c)
 		free(c->majors[i].courses);
 	}
 	free(c->members), free(c->committees), free(c->courses), free(c->majors);
-	strmap_free(&c->mention_index, S_free_name_list);
+	S_free_index(c);
 	strvec_free(&c->roles);
 	free(c->members_file), free(c->committees_file), free(c->courses_file);
 	memset(c, 0, sizeof *c);

@@ -57,7 +57,10 @@ typedef struct collections {
 	major *majors; /* in order of first appearance */
 	size_t nmajors;
 	strvec roles; /* the member roles, in rank order */
-	strmap mention_index; /* first character → name_list*, for mentions */
+	/* for mentions: the names by their first character (open addressing on
+	 * the code point, mention_mask + 1 slots) */
+	struct mention_slot *mention_slots;
+	size_t mention_mask;
 	unsigned char initials[0x10000 / 8]; /* BMP characters that start a name */
 	char *members_file, *committees_file, *courses_file;
 } collections;

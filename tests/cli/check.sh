@@ -71,6 +71,37 @@ expect_contains "members: a member page lists the documents that mention it" "$h
 expect_contains "members: a member page lists its committees" "$hf" "学分银行建设专门委员会"
 ad=$(grep -l "<h1[^>]*>安徽大学" "$o"/members/*/index.html | head -1)
 expect_contains "members: a short name (安大) counts as a mention" "$ad" "开新篇"
+
+# names that share their first characters: each is found by all of itself,
+# at the very end of a text too, and a name cut short is none
+n=$WORK/names
+new_repo "$n"
+bulletin "$n/content/bulletins/2024/01.md" 2024 1 46 2024-01-11 第一期
+bulletin "$n/content/bulletins/2024/02.md" 2024 2 47 2024-02-11 第二期
+bulletin "$n/content/bulletins/2024/03.md" 2024 3 48 2024-03-11 第三期
+printf '\n联合安徽师范大学皖江学院' >>"$n/content/bulletins/2024/01.md"
+printf '\n安徽师范大与皖江学院。\n' >>"$n/content/bulletins/2024/02.md"
+printf '\n走进江淮：安徽师范大学。\n' >>"$n/content/bulletins/2024/03.md"
+cat >"$n/content/members.csv" <<'CSV'
+name,short_names,role,type,city,joined,website,source,note
+安徽师范大学,,副理事长单位,本科高校,芜湖,,,,
+安徽师范大学皖江学院,皖江,成员单位,本科高校,芜湖,,,,
+安徽大学江淮学院,江淮,成员单位,本科高校,合肥,,,,
+CSV
+git_commit "$n" 2024-03-12T10:00:00+08:00 "names"
+(cd "$n" && "$JIANBAO" build --quiet --out "$WORK/names.out") >"$WORK/names.log" 2>&1
+# the bulletins listed on the page of the member whose <h1> is $1
+mentioned() {
+	f=$(grep -l "<h1[^>]*>$1<" "$WORK/names.out"/members/*/index.html | head -1)
+	for t in 第一期 第二期 第三期; do grep -q "$t" "$f" 2>/dev/null && printf '%s ' "$t"; done
+}
+got="$(mentioned 安徽师范大学皖江学院)/$(mentioned 安徽大学江淮学院)/$(mentioned 安徽师范大学)"
+if [ "$got" = "第一期 第二期 /第三期 /第一期 第三期 " ]; then
+	ok "members: names with a common start, a short name and a name at the end of a text are each found"
+else
+	not_ok "members: names with a common start, a short name and a name at the end of a text are each found" \
+		"got '$got'" "$(head -5 "$WORK/names.log")"
+fi
 c=$(find "$o/courses" -mindepth 3 -name index.html | wc -l)
 if [ "$c" -eq 3 ]; then ok "courses: one page per course and major"; else not_ok "courses: one page per course and major" "found $c"; fi
 
