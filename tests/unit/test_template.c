@@ -96,6 +96,49 @@ TEST(escaping_raw_and_values)
 	free(out);
 }
 
+/* s HTML-escaped one byte at a time, as the reference. */
+static void S_escape_naive(buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_puts(b, "&amp;"); break;
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&#39;"); break;
+		default: buf_putc(b, *s);
+		}
+	}
+}
+
+TEST(escaping_at_every_position)
+{
+	/* each special byte and its neighbours, after 0 to 17 characters of
+	 * Chinese or ASCII, with more after it */
+	S_write("layouts/e.html", "{{ page.t }}");
+	static const char specials[] = "&<>\"'!#%(;=?@";
+	static const char *const fill[] = {"安", "a", "2/"};
+	for (size_t f = 0; f < sizeof fill / sizeof fill[0]; f++)
+		for (const char *c = specials; *c; c++)
+			for (int before = 0; before < 18; before++) {
+				buf s = BUF_INIT, lit = BUF_INIT, want = BUF_INIT;
+				for (int k = 0; k < before; k++)
+					buf_puts(&s, fill[f]);
+				buf_putc(&s, *c);
+				for (int k = 0; k < 9; k++)
+					buf_puts(&s, fill[f]);
+				buf_puts(&lit, "{t=\"");
+				for (size_t k = 0; k < s.len; k++)
+					buf_printf(&lit, "\\%u", (unsigned)(unsigned char)s.ptr[k]);
+				buf_puts(&lit, "\"}");
+				S_escape_naive(&want, s.ptr);
+				char *out = S_render("layouts/e.html", lit.ptr);
+				CHECK_STR(out, want.ptr);
+				free(out);
+				buf_free(&s), buf_free(&lit), buf_free(&want);
+			}
+}
+
 TEST(statements_and_line_trimming)
 {
 	S_write("layouts/loop.html", "<ul>\n{% for _, x in ipairs(page.items) do %}\n  <li>{{ x }}</li>\n{% end %}\n</ul>\n{# a comment #}\nend");
@@ -264,6 +307,7 @@ int main(void)
 	RUN(translation_keeps_line_numbers);
 	RUN(unclosed_tag_reports_line_and_column);
 	RUN(escaping_raw_and_values);
+	RUN(escaping_at_every_position);
 	RUN(statements_and_line_trimming);
 	RUN(undefined_variable_names_template_line);
 	RUN(lua_syntax_error_names_template_line);
