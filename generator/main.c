@@ -417,7 +417,11 @@ static int S_build(const build_args *a)
 		out = NULL;
 		goto done;
 	}
-	deps_save(dp);
+	/* the notes hold for inputs the next build can trust to be as now */
+	if (stamp_inputs_racy(record))
+		deps_discard(src, stamp_output_dir(record));
+	else
+		deps_save(dp);
 	if (same_files)
 		stamp_record_changed(record, &changed);
 	else if (!update)

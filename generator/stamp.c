@@ -20,7 +20,9 @@ struct stamp {
 	char *out_dir;  /* absolute */
 	buf head;       /* settings, commit and the inputs' state */
 	int racy;       /* an input changed too recently to be trusted */
+	int racy_inputs; /* one of them is no page (not below a page folder) */
 	struct timespec start;
+	struct timespec latest_pages; /* the newest change seen in the page folders */
 	/* parts of head that are the commit and the page folders of the content */
 	size_t page_parts[8];
 	size_t npage_parts;
@@ -69,12 +71,18 @@ static void S_line(buf *b, const char *name, const struct stat *st)
 	S_line_n(b, name, strlen(name), st);
 }
 
-/* What a record starts with: the length of the head, the head. */
+/* What a record starts with: the length of the head, the head.  The head
+ * of a racy state gets a line no head ends with, so that stamp_fresh never
+ * takes it for the state of a later build, while the output's part stays
+ * good for stamp_output_intact. */
 static void S_put_head(buf *b, const stamp *s)
 {
-	uint64_t head = s->head.len;
+	static const char racy[] = "racy\n";
+	uint64_t head = s->head.len + (s->racy ? sizeof racy - 1 : 0);
 	buf_put(b, (const char *)&head, 8);
 	buf_put(b, s->head.ptr, s->head.len);
+	if (s->racy)
+		buf_put(b, racy, sizeof racy - 1);
 }
 
 static int S_after(const struct timespec *t, const struct timespec *limit)
@@ -125,11 +133,12 @@ static void S_walk_fd(buf *b, int fd, struct timespec *latest, stamp *pages)
 		if (page_dir)
 			pages->page_parts[pages->npage_parts++] = b->len;
 		S_line(b, names.items[i], &st);
-		S_note_time(&st, latest);
+		struct timespec *newest = page_dir ? &pages->latest_pages : latest;
+		S_note_time(&st, newest);
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), names.items[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
-				S_walk_fd(b, sub, latest, NULL);
+				S_walk_fd(b, sub, newest, NULL);
 		}
 		if (page_dir)
 			pages->page_parts[pages->npage_parts++] = b->len;
@@ -215,9 +224,11 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 		S_walk(b, roots.items[i], &latest, NULL);
 	strvec_free(&roots);
 	/* a change within the last second could be followed by another one
-	 * with the same time stamp: such a state is not recorded */
+	 * with the same time stamp: such a state is recorded as one the next
+	 * build cannot skip (see S_put_head) */
 	struct timespec limit = {s->start.tv_sec - 1, s->start.tv_nsec};
-	s->racy = S_after(&latest, &limit);
+	s->racy_inputs = S_after(&latest, &limit);
+	s->racy = s->racy_inputs || S_after(&s->latest_pages, &limit);
 	buf_puts(b, "\n--\n");
 	return s;
 }
@@ -377,7 +388,7 @@ int stamp_output_intact(stamp *s, strvec *files)
 
 void stamp_record_changed(stamp *s, const strvec *changed)
 {
-	if (!s || s->racy)
+	if (!s)
 		return;
 	if (!s->intact) {
 		stamp_record(s);
@@ -432,6 +443,11 @@ uint64_t stamp_inputs_hash(const stamp *s)
 	return hash64(part, sizeof part);
 }
 
+int stamp_inputs_racy(const stamp *s)
+{
+	return s && s->racy_inputs;
+}
+
 const char *stamp_output_dir(const stamp *s)
 {
 	return s->out_dir;
@@ -445,7 +461,7 @@ void stamp_forget(stamp *s)
 
 void stamp_record(stamp *s)
 {
-	if (!s || s->racy)
+	if (!s)
 		return;
 	buf b = BUF_INIT;
 	S_put_head(&b, s);
@@ -480,7 +496,7 @@ static void S_put_entry(buf *b, int root, const char *path, const char *name, si
 
 void stamp_record_files(stamp *s, stamp_file *files, size_t n)
 {
-	if (!s || s->racy)
+	if (!s)
 		return;
 	int root = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;

@@ -8,7 +8,9 @@
  * with what is there now; when all of it matches, the output is already
  * what the build would write, and the build stops there.  Inputs changed
  * less than a second before a build started are never trusted (their
- * next change could keep the same time stamp). */
+ * next change could keep the same time stamp): such a build's record
+ * never matches, though what it says of the output still serves the next
+ * build to make again only what changed. */
 #ifndef JB_STAMP_H
 #define JB_STAMP_H
 
@@ -33,6 +35,9 @@ int stamp_output_intact(stamp *s, strvec *files);
  * and the files in the content's page folders (bulletins/, documents/,
  * pages/). */
 uint64_t stamp_inputs_hash(const stamp *s);
+/* 1 when one of those files changed less than a second before the build
+ * started: the next build cannot tell whether it changed again since. */
+int stamp_inputs_racy(const stamp *s);
 /* The output folder, absolute. */
 const char *stamp_output_dir(const stamp *s);
 /* Records the state read by stamp_begin and the output as it is now. */

@@ -209,3 +209,40 @@ if diff -r "$WORK/cached.clean" "$WORK/cached.out" >"$WORK/cached.diff" 2>&1; th
 else
 	not_ok "include_cached: the same bytes as a clean build" "$(head -10 "$WORK/cached.diff")"
 fi
+
+# edits built at once, within the second they were made, one after another:
+# each build still makes again only what changed, and the next build too;
+# a non-page input changed as recently leaves the build after it to make
+# everything (its next change might keep the same time)
+q=$WORK/quick
+new_repo "$q"
+for i in 1 2 3; do
+	bulletin "$q/content/bulletins/2024/0$i.md" 2024 "$i" "$((45 + i))" "2024-0$i-11" "第${i}期"
+done
+git_commit "$q" 2024-07-01T10:00:00+08:00 "content"
+settle
+"$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >/dev/null 2>&1
+for k in 1 2 3; do
+	printf '\n第%s次修订。\n' "$k" >>"$q/content/bulletins/2024/02.md"
+	git_commit "$q" "2024-07-0$((k + 1))T10:00:00+08:00" "edit $k"
+	"$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >"$WORK/quick$k.log" 2>&1
+	expect_contains "an edit built at once ($k of 3): only some files are made again" "$WORK/quick$k.log" "made again"
+done
+expect_contains "edits built at once: the last is published" "$WORK/quick.out/bulletins/2024/02/index.html" "第3次修订"
+"$JIANBAO" build --quiet --no-pdf --repo "$q" --out "$WORK/quick.clean" >/dev/null 2>&1
+if diff -r "$WORK/quick.clean" "$WORK/quick.out" >"$WORK/quick.diff" 2>&1; then
+	ok "edits built at once: the same bytes as a clean build"
+else
+	not_ok "edits built at once: the same bytes as a clean build" "$(head -10 "$WORK/quick.diff")"
+fi
+settle
+"$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >"$WORK/quick4.log" 2>&1
+expect_contains "after edits built at once, the next build makes again only some files" "$WORK/quick4.log" "made again"
+"$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >"$WORK/quick5.log" 2>&1
+expect_contains "and the one after it has nothing to do" "$WORK/quick5.log" "is up to date"
+sed -i 's/^  title = "测试站点",/  title = "测试站点（新）",/' "$q/content/site.lua"
+"$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >/dev/null 2>&1
+settle
+"$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >"$WORK/quick6.log" 2>&1
+expect_not_contains "site.lua changed within the second of a build: the next build makes everything" "$WORK/quick6.log" "made again"
+expect_contains "site.lua changed within the second of a build: the change is published" "$WORK/quick.out/index.html" "测试站点（新）"
