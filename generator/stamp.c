@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,14 @@ static char *S_absolute(const char *dir)
 	return path_join(cwd, dir);
 }
 
+static int S_output_as_recorded(stamp *s);
+
+static void *S_check_output(void *arg)
+{
+	S_output_as_recorded(arg);
+	return NULL;
+}
+
 stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, const char *settings)
 {
 	char *abs = S_absolute(out_dir);
@@ -195,6 +204,10 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 	clock_gettime(CLOCK_REALTIME, &s->start);
 	s->out_dir = abs;
 	s->file = file;
+	/* whether the output is as the last build left it, found meanwhile (the
+	 * walks share no field of s) */
+	pthread_t checker;
+	int checking = pthread_create(&checker, NULL, S_check_output, s) == 0;
 
 	buf *b = &s->head;
 	buf_puts(b, "jianbao stamp 2\n");
@@ -230,6 +243,8 @@ stamp *stamp_begin(source *src, const char *content_dir, const char *out_dir, co
 	s->racy_inputs = S_after(&latest, &limit);
 	s->racy = s->racy_inputs || S_after(&s->latest_pages, &limit);
 	buf_puts(b, "\n--\n");
+	if (checking)
+		pthread_join(checker, NULL);
 	return s;
 }
 
