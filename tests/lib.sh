@@ -85,3 +85,12 @@ tags: [学分银行]
 正文。
 MD
 }
+
+# three_bulletins DIR: a new repository with bulletins 2024/01 to 03 (titles
+# 第1期 to 第3期), not committed
+three_bulletins() {
+	new_repo "$1"
+	for i in 1 2 3; do
+		bulletin "$1/content/bulletins/2024/0$i.md" 2024 "$i" "$((45 + i))" "2024-0$i-11" "第${i}期"
+	done
+}

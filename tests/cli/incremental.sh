@@ -178,10 +178,7 @@ expect_contains "worktree after --rev HEAD~1: the last commit's text is back" "$
 # read (here the text of the bulletins, through their summaries) is noted
 # in every page that shows it, so an edit of a text makes them all again
 c=$WORK/cached
-new_repo "$c"
-for i in 1 2 3; do
-	bulletin "$c/content/bulletins/2024/0$i.md" 2024 "$i" "$((45 + i))" "2024-0$i-11" "第${i}期"
-done
+three_bulletins "$c"
 mkdir -p "$c/themes"
 cp -R "$THEMES_DIR/default" "$c/themes/summaries"
 printf '<li>{{ args.b.title }}：{{ args.b.summary }}</li>' >"$c/themes/summaries/partials/summary-item.html"
@@ -215,10 +212,7 @@ fi
 # a non-page input changed as recently leaves the build after it to make
 # everything (its next change might keep the same time)
 q=$WORK/quick
-new_repo "$q"
-for i in 1 2 3; do
-	bulletin "$q/content/bulletins/2024/0$i.md" 2024 "$i" "$((45 + i))" "2024-0$i-11" "第${i}期"
-done
+three_bulletins "$q"
 git_commit "$q" 2024-07-01T10:00:00+08:00 "content"
 settle
 "$JIANBAO" build --no-pdf --repo "$q" --out "$WORK/quick.out" >/dev/null 2>&1

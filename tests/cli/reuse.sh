@@ -4,10 +4,7 @@
 . "$TESTS_ROOT/lib.sh"
 
 r=$WORK/site
-new_repo "$r"
-for i in 1 2 3; do
-	bulletin "$r/content/bulletins/2024/0$i.md" 2024 "$i" "$((45 + i))" "2024-0$i-11" "第${i}期"
-done
+three_bulletins "$r"
 git_commit "$r" 2024-03-01T10:00:00+08:00 "content"
 out=$WORK/out
 
