@@ -410,11 +410,6 @@ typedef struct name_list {
 	size_t n, nlong;
 } name_list;
 
-struct mention_slot {
-	uint32_t cp; /* 0: free */
-	name_list *l;
-};
-
 /* Up to eight bytes of s as a number, the rest zero. */
 static uint64_t S_head(const char *s, size_t n)
 {
@@ -423,43 +418,29 @@ static uint64_t S_head(const char *s, size_t n)
 	return v;
 }
 
-static size_t S_cp_slot(uint32_t cp, size_t mask)
-{
-	return (size_t)((cp * 0x9E3779B1u) >> 7) & mask;
-}
-
-static const name_list *S_names_of(const collections *c, uint32_t cp)
-{
-	for (size_t i = S_cp_slot(cp, c->mention_mask);; i = (i + 1) & c->mention_mask) {
-		const struct mention_slot *s = &c->mention_slots[i];
-		if (s->cp == cp || !s->cp)
-			return s->l;
-	}
-}
-
 static void S_index_name(collections *c, const char *name, size_t member_ix)
 {
 	uint32_t cp;
 	size_t len = strlen(name);
-	if (!utf8_decode(name, len, &cp) || !cp)
+	size_t n = utf8_decode(name, len, &cp);
+	if (!n)
 		return;
+	char key[8];
+	memcpy(key, name, n);
+	key[n] = '\0';
 	if (cp < 0x10000)
 		c->initials[cp >> 3] |= (unsigned char)(1u << (cp & 7));
-	size_t i = S_cp_slot(cp, c->mention_mask);
-	while (c->mention_slots[i].cp && c->mention_slots[i].cp != cp)
-		i = (i + 1) & c->mention_mask;
-	struct mention_slot *s = &c->mention_slots[i];
-	if (!s->cp) {
-		s->cp = cp;
-		s->l = xcalloc(1, sizeof *s->l);
+	name_list *l = strmap_get(&c->mention_index, key);
+	if (!l) {
+		l = xcalloc(1, sizeof *l);
+		strmap_put(&c->mention_index, key, l);
 	}
-	name_list *l = s->l;
 	l->e = xrealloc(l->e, (l->n + 1) * sizeof *l->e);
 	l->e[l->n++] = (name_entry){S_head(name, len), name, len, member_ix};
 }
 
-/* Long names first, by head; then the short ones, each group in the order
- * the names were indexed. */
+/* Long names first, by head; then the short ones; ties by member and name,
+ * so that the order does not depend on qsort's. */
 static int S_entry_order(const void *a, const void *b)
 {
 	const name_entry *x = a, *y = b;
@@ -475,16 +456,6 @@ static int S_entry_order(const void *a, const void *b)
 
 static void S_build_index(collections *c)
 {
-	size_t names = 0;
-	for (size_t i = 0; i < c->nmembers; i++)
-		names += 1 + c->members[i]->short_names.len;
-	if (!names)
-		return;
-	size_t cap = 16;
-	while (cap < 2 * names)
-		cap *= 2;
-	c->mention_slots = xcalloc(cap, sizeof *c->mention_slots);
-	c->mention_mask = cap - 1;
 	for (size_t i = 0; i < c->nmembers; i++) {
 		member *m = c->members[i];
 		S_index_name(c, m->name, i);
@@ -492,9 +463,10 @@ static void S_build_index(collections *c)
 			if (utf8_length(m->short_names.items[j], strlen(m->short_names.items[j])) >= 2)
 				S_index_name(c, m->short_names.items[j], i);
 	}
-	for (size_t i = 0; i < cap; i++) {
-		name_list *l = c->mention_slots[i].l;
-		if (!l)
+	/* each first character's names sorted once all are in */
+	for (size_t i = 0; i < c->mention_index.cap; i++) {
+		name_list *l = c->mention_index.slots[i].value;
+		if (!c->mention_index.slots[i].key)
 			continue;
 		qsort(l->e, l->n, sizeof *l->e, S_entry_order);
 		while (l->nlong < l->n && l->e[l->nlong].len >= 8)
@@ -502,14 +474,11 @@ static void S_build_index(collections *c)
 	}
 }
 
-static void S_free_index(collections *c)
+static void S_free_name_list(void *p)
 {
-	for (size_t i = 0; c->mention_slots && i <= c->mention_mask; i++)
-		if (c->mention_slots[i].l) {
-			free(c->mention_slots[i].l->e);
-			free(c->mention_slots[i].l);
-		}
-	free(c->mention_slots);
+	name_list *l = p;
+	free(l->e);
+	free(l);
 }
 
 /* The names of l that the text at s (left bytes, at its start the eight
@@ -548,7 +517,7 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 {
 	*out = NULL;
 	*n = 0;
-	if (!c->mention_slots)
+	if (!c->mention_index.count)
 		return;
 	unsigned char *found = xcalloc(c->nmembers ? c->nmembers : 1, 1);
 	size_t nfound = 0;
@@ -575,7 +544,10 @@ void collections_mentions(const collections *c, const char *text, size_t len, me
 		size_t k = utf8_decode(text + i, len - i, &cp);
 		/* most characters start no name: skip the lookup */
 		if (cp >= 0x80 && (cp >= 0x10000 || (c->initials[cp >> 3] >> (cp & 7) & 1))) {
-			const name_list *l = S_names_of(c, cp);
+			char key[8];
+			memcpy(key, text + i, k);
+			key[k] = '\0';
+			const name_list *l = strmap_get(&c->mention_index, key);
 			if (l)
 				nfound += S_match_names(l, text + i, len - i, S_head(text + i, len - i), found);
 		}
@@ -629,7 +601,7 @@ void collections_free(collections *c)
 		free(c->majors[i].courses);
 	}
 	free(c->members), free(c->committees), free(c->courses), free(c->majors);
-	S_free_index(c);
+	strmap_free(&c->mention_index, S_free_name_list);
 	strvec_free(&c->roles);
 	free(c->members_file), free(c->committees_file), free(c->courses_file);
 	memset(c, 0, sizeof *c);

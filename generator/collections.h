@@ -57,10 +57,7 @@ typedef struct collections {
 	major *majors; /* in order of first appearance */
 	size_t nmajors;
 	strvec roles; /* the member roles, in rank order */
-	/* for mentions: the names by their first character (open addressing on
-	 * the code point, mention_mask + 1 slots) */
-	struct mention_slot *mention_slots;
-	size_t mention_mask;
+	strmap mention_index; /* first character → name_list*, for mentions */
 	unsigned char initials[0x10000 / 8]; /* BMP characters that start a name */
 	char *members_file, *committees_file, *courses_file;
 } collections;
